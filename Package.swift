@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+// dogpiled: a memcached-compatible cache daemon with server-side dogpile locks.
+import PackageDescription
+
+let package = Package(
+    name: "dogpiled",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "dogpiled", targets: ["dogpiled"]),
+        .library(name: "MemcacheProtocol", targets: ["MemcacheProtocol"]),
+        .library(name: "CacheStore", targets: ["CacheStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // libevent, as Debian packages it (libevent-dev).
+        .systemLibrary(
+            name: "CLibevent",
+            pkgConfig: "libevent_pthreads",
+            providers: [.apt(["libevent-dev"])]
+        ),
+        // Bytes in, commands out; replies out as bytes. No I/O, no Foundation.
+        .target(name: "MemcacheProtocol"),
+        // Items, the sharded hash table, LRU, memory budget, expiry, CAS.
+        .target(name: "CacheStore"),
+        // The Swift face of libevent: event bases, listeners, connections, wakeups.
+        .target(name: "EventLoop", dependencies: ["CLibevent"]),
+        // Connections, command execution, stats: glues the layers above together.
+        .target(
+            name: "DogpiledServer",
+            dependencies: [
+                "EventLoop", "MemcacheProtocol", "CacheStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "dogpiled",
+            dependencies: [
+                "DogpiledServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "MemcacheProtocolTests", dependencies: ["MemcacheProtocol"]),
+        .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore"]),
+        .testTarget(name: "DogpiledIntegrationTests", dependencies: ["dogpiled"]),
+    ]
+)

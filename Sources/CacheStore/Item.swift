@@ -1,0 +1,105 @@
+/// The fixed fields of an ``Item``, stored inline before its key and value bytes.
+public struct ItemHeader {
+    /// Next item in the same hash bucket; the shard owns one retain of every linked item.
+    var hashNext: Unmanaged<Item>?
+    /// Neighbours in the shard's LRU list (towards the head / the tail).
+    var lruPrevious: Unmanaged<Item>?
+    var lruNext: Unmanaged<Item>?
+    /// The CAS unique.
+    public internal(set) var cas: UInt64
+    /// Expiry on the ``ServerClock``; 0 means never.
+    public internal(set) var exptime: UInt32
+    /// When the item was last bumped in its LRU, on the ``ServerClock``.
+    var lastAccess: UInt32
+    /// Client flags.
+    public internal(set) var flags: UInt32
+    /// Value length, without the stored `\r\n`.
+    public let valueCount: UInt32
+    /// Key length.
+    public let keyCount: UInt8
+    /// ``Item/Status`` bits.
+    var status: UInt8
+}
+
+/// One cached entry: header, key and value (followed by `\r\n`) in a single allocation.
+///
+/// Items are immutable once linked, except for the header fields a shard updates under its lock
+/// (exptime on touch, LRU links, access time). A reader holding an `Item` can therefore send its
+/// bytes after the shard lock is released, even if the key is replaced meanwhile.
+public final class Item: ManagedBuffer<ItemHeader, UInt8> {
+    enum Status {
+        static let linked: UInt8 = 1
+        static let fetched: UInt8 = 2
+    }
+
+    /// Allocates an item and copies the key and value into it.
+    static func make(
+        key: UnsafeRawBufferPointer, flags: UInt32, exptime: UInt32, valueCount: Int,
+        fill: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> Item {
+        let capacity = key.count + valueCount + 2
+        let buffer = Item.create(minimumCapacity: capacity) { _ in
+            ItemHeader(
+                hashNext: nil, lruPrevious: nil, lruNext: nil, cas: 0, exptime: exptime, lastAccess: 0,
+                flags: flags, valueCount: UInt32(valueCount), keyCount: UInt8(key.count), status: 0)
+        }
+        let item = unsafeDowncast(buffer, to: Item.self)
+        item.withUnsafeMutablePointerToElements { bytes in
+            bytes.initialize(from: key.bindMemory(to: UInt8.self).baseAddress!, count: key.count)
+            fill(UnsafeMutableRawBufferPointer(start: bytes + key.count, count: valueCount))
+            bytes[key.count + valueCount] = 0x0D
+            bytes[key.count + valueCount + 1] = 0x0A
+        }
+        return item
+    }
+
+    /// Bytes this item costs against the memory limit: object header, fields, key, value, CRLF and
+    /// the allocator's own header, rounded to its 16-byte granularity.
+    public static func footprint(keyCount: Int, valueCount: Int) -> Int {
+        let raw = 16 + MemoryLayout<ItemHeader>.stride + keyCount + valueCount + 2 + 8
+        return (raw + 15) & ~15
+    }
+
+    /// This item's ``footprint(keyCount:valueCount:)``.
+    public var footprint: Int {
+        Item.footprint(keyCount: Int(header.keyCount), valueCount: Int(header.valueCount))
+    }
+
+    /// The key bytes.
+    @inlinable
+    public func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let count = Int(header.keyCount)
+        return try withUnsafeMutablePointerToElements { try body(UnsafeRawBufferPointer(start: $0, count: count)) }
+    }
+
+    /// The value bytes followed by `\r\n`.
+    @inlinable
+    public func withValueAndTerminator<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let keyCount = Int(header.keyCount)
+        let count = Int(header.valueCount) + 2
+        return try withUnsafeMutablePointerToElements {
+            try body(UnsafeRawBufferPointer(start: $0 + keyCount, count: count))
+        }
+    }
+
+    /// Whether the key equals `key`.
+    @inline(__always)
+    func hasKey(_ key: UnsafeRawBufferPointer) -> Bool {
+        guard Int(header.keyCount) == key.count else { return false }
+        return withUnsafeMutablePointerToElements { bytes in
+            key.count == 0 || memcmp(bytes, key.baseAddress!, key.count) == 0
+        }
+    }
+
+    /// Whether the item has expired at `now`.
+    @inline(__always)
+    func isExpired(at now: UInt32) -> Bool {
+        header.exptime != 0 && header.exptime <= now
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

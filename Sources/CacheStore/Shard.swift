@@ -1,0 +1,247 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One partition of a ``Store``: a lock, a chained hash table and an LRU list.
+///
+/// Every linked item carries one retain owned by the shard (taken in ``link(_:hash:)``, given back
+/// in ``unlink(_:hash:)``), so the table and the list can use `Unmanaged` links without ARC
+/// traffic on lookups. All methods require the caller to hold the lock.
+final class Shard {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private var buckets: UnsafeMutablePointer<Unmanaged<Item>?>
+    private var bucketMask: Int
+    private(set) var count = 0
+    private var lruHead: Unmanaged<Item>?
+    private var lruTail: Unmanaged<Item>?
+    private var crawlCursor = 0
+
+    /// Bytes of the linked items (their footprints).
+    var bytes = 0
+    /// Counters reported by `stats`.
+    var totalItems: UInt64 = 0
+    var evictions: UInt64 = 0
+    var reclaimed: UInt64 = 0
+    var expiredUnfetched: UInt64 = 0
+    var evictedUnfetched: UInt64 = 0
+
+    init(initialBuckets: Int = 256) {
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        buckets = .allocate(capacity: initialBuckets)
+        buckets.initialize(repeating: nil, count: initialBuckets)
+        bucketMask = initialBuckets - 1
+    }
+
+    deinit {
+        removeAll()
+        buckets.deallocate()
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    @inline(__always) func lock() { pthread_mutex_lock(mutex) }
+    @inline(__always) func tryLock() -> Bool { pthread_mutex_trylock(mutex) == 0 }
+    @inline(__always) func unlock() { pthread_mutex_unlock(mutex) }
+
+    /// The linked item with `key`, whether or not it has expired.
+    @inline(__always)
+    func lookup(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Unmanaged<Item>? {
+        var cursor = buckets[Int(truncatingIfNeeded: hash) & bucketMask]
+        while let candidate = cursor {
+            let item = candidate._withUnsafeGuaranteedRef { $0 }
+            if item.hasKey(key) { return candidate }
+            cursor = item.header.hashNext
+        }
+        return nil
+    }
+
+    /// The live item with `key`; an expired one is unlinked on the way (memcached's lazy expiry).
+    @inline(__always)
+    func find(_ key: UnsafeRawBufferPointer, hash: UInt64, now: UInt32) -> Item? {
+        guard let found = lookup(key, hash: hash) else { return nil }
+        let item = found.takeUnretainedValue()
+        if item.isExpired(at: now) {
+            reclaim(item, hash: hash)
+            return nil
+        }
+        return item
+    }
+
+    /// Unlinks an expired item and counts it.
+    func reclaim(_ item: Item, hash: UInt64) {
+        reclaimed &+= 1
+        if item.header.status & Item.Status.fetched == 0 { expiredUnfetched &+= 1 }
+        unlink(item, hash: hash)
+    }
+
+    /// Adds `item` at the head of its bucket and of the LRU; takes the shard's retain.
+    func link(_ item: Item, hash: UInt64, now: UInt32) -> Int {
+        let reference = Unmanaged.passRetained(item)
+        let index = Int(truncatingIfNeeded: hash) & bucketMask
+        item.header.hashNext = buckets[index]
+        buckets[index] = reference
+        item.header.lastAccess = now
+        item.header.status |= Item.Status.linked
+        pushFront(reference, item)
+        count += 1
+        totalItems &+= 1
+        let footprint = item.footprint
+        bytes += footprint
+        if count > (bucketMask + 1) + (bucketMask + 1) / 2 { grow() }
+        return footprint
+    }
+
+    /// Removes `item` from its bucket and the LRU and gives back the shard's retain. Returns the
+    /// bytes freed.
+    @discardableResult
+    func unlink(_ item: Item, hash: UInt64) -> Int {
+        let target = Unmanaged.passUnretained(item).toOpaque()
+        let index = Int(truncatingIfNeeded: hash) & bucketMask
+        if let head = buckets[index], head.toOpaque() == target {
+            buckets[index] = item.header.hashNext
+        } else {
+            var cursor = buckets[index]
+            while let previous = cursor {
+                let previousItem = previous._withUnsafeGuaranteedRef { $0 }
+                if let next = previousItem.header.hashNext, next.toOpaque() == target {
+                    previousItem.header.hashNext = item.header.hashNext
+                    break
+                }
+                cursor = previousItem.header.hashNext
+            }
+        }
+        item.header.hashNext = nil
+        removeFromLRU(item)
+        item.header.status &= ~Item.Status.linked
+        count -= 1
+        let footprint = item.footprint
+        bytes -= footprint
+        Unmanaged.passUnretained(item).release()
+        return footprint
+    }
+
+    /// Moves `item` to the LRU head, at most once a second per item to keep the list quiet.
+    @inline(__always)
+    func bump(_ item: Item, now: UInt32) {
+        item.header.status |= Item.Status.fetched
+        guard item.header.lastAccess != now else { return }
+        item.header.lastAccess = now
+        removeFromLRU(item)
+        pushFront(Unmanaged.passUnretained(item), item)
+    }
+
+    /// Evicts the least recently used item. Expired items at the tail count as reclaimed, live
+    /// ones as evictions. Returns the bytes freed (0 when the shard is empty).
+    func evictOldest(now: UInt32) -> Int {
+        guard let tail = lruTail else { return 0 }
+        let item = tail.takeUnretainedValue()
+        let hash = item.withKey { KeyHash.hash($0) }
+        if item.isExpired(at: now) {
+            reclaimed &+= 1
+            if item.header.status & Item.Status.fetched == 0 { expiredUnfetched &+= 1 }
+        } else {
+            evictions &+= 1
+            if item.header.status & Item.Status.fetched == 0 { evictedUnfetched &+= 1 }
+        }
+        return unlink(item, hash: hash)
+    }
+
+    /// Unlinks expired items from the next `bucketBudget` buckets (the background crawler).
+    /// Returns the bytes freed.
+    func crawl(bucketBudget: Int, now: UInt32) -> Int {
+        var freed = 0
+        for _ in 0..<min(bucketBudget, bucketMask + 1) {
+            crawlCursor = (crawlCursor + 1) & bucketMask
+            var cursor = buckets[crawlCursor]
+            while let reference = cursor {
+                let item = reference.takeUnretainedValue()
+                cursor = item.header.hashNext
+                if item.isExpired(at: now) {
+                    let footprint = item.footprint
+                    reclaim(item, hash: item.withKey { KeyHash.hash($0) })
+                    freed += footprint
+                }
+            }
+        }
+        return freed
+    }
+
+    /// Unlinks every item. Returns the bytes freed.
+    @discardableResult
+    func removeAll() -> Int {
+        let freed = bytes
+        for index in 0...bucketMask {
+            var cursor = buckets[index]
+            while let reference = cursor {
+                let item = reference._withUnsafeGuaranteedRef { $0 }
+                cursor = item.header.hashNext
+                item.header.hashNext = nil
+                item.header.lruNext = nil
+                item.header.lruPrevious = nil
+                item.header.status &= ~Item.Status.linked
+                reference.release()
+            }
+            buckets[index] = nil
+        }
+        lruHead = nil
+        lruTail = nil
+        count = 0
+        bytes = 0
+        return freed
+    }
+
+    // MARK: - Internals
+
+    private func pushFront(_ reference: Unmanaged<Item>, _ item: Item) {
+        item.header.lruPrevious = nil
+        item.header.lruNext = lruHead
+        if let head = lruHead {
+            head._withUnsafeGuaranteedRef { $0.header.lruPrevious = reference }
+        } else {
+            lruTail = reference
+        }
+        lruHead = reference
+    }
+
+    private func removeFromLRU(_ item: Item) {
+        let previous = item.header.lruPrevious
+        let next = item.header.lruNext
+        if let previous {
+            previous._withUnsafeGuaranteedRef { $0.header.lruNext = next }
+        } else {
+            lruHead = next
+        }
+        if let next {
+            next._withUnsafeGuaranteedRef { $0.header.lruPrevious = previous }
+        } else {
+            lruTail = previous
+        }
+        item.header.lruPrevious = nil
+        item.header.lruNext = nil
+    }
+
+    private func grow() {
+        let oldCount = bucketMask + 1
+        let newCount = oldCount * 2
+        let newBuckets = UnsafeMutablePointer<Unmanaged<Item>?>.allocate(capacity: newCount)
+        newBuckets.initialize(repeating: nil, count: newCount)
+        let newMask = newCount - 1
+        for index in 0..<oldCount {
+            var cursor = buckets[index]
+            while let reference = cursor {
+                let item = reference._withUnsafeGuaranteedRef { $0 }
+                cursor = item.header.hashNext
+                let slot = Int(truncatingIfNeeded: item.withKey { KeyHash.hash($0) }) & newMask
+                item.header.hashNext = newBuckets[slot]
+                newBuckets[slot] = reference
+            }
+        }
+        buckets.deallocate()
+        buckets = newBuckets
+        bucketMask = newMask
+        crawlCursor = 0
+    }
+}

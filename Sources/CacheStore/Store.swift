@@ -1,0 +1,247 @@
+import Synchronization
+
+/// The item store: a sharded hash table with per-shard LRU lists under one memory limit.
+///
+/// Shards are chosen by the high bits of the key's hash, so worker threads rarely meet on a lock.
+/// Memory is counted globally; a store that would exceed the limit evicts from its own shard's LRU
+/// tail first and then from other shards whose lock is free at that moment (never waiting on a
+/// second lock, so there is no lock-order deadlock).
+public final class Store: @unchecked Sendable {
+    /// The clock items expire on.
+    public let clock: ServerClock
+    /// The configuration in force.
+    public let configuration: StoreConfiguration
+    private let shards: [Shard]
+    private let shardShift: UInt64
+    private let usedBytes = Atomic<Int>(0)
+    private let casSequence = Atomic<UInt64>(0)
+    private let evictionCursor = Atomic<Int>(0)
+
+    /// Creates an empty store.
+    public init(configuration: StoreConfiguration, clock: ServerClock) {
+        self.configuration = configuration
+        self.clock = clock
+        self.shards = (0..<configuration.shardCount).map { _ in Shard() }
+        self.shardShift = UInt64(64 - configuration.shardCount.trailingZeroBitCount)
+    }
+
+    @inline(__always)
+    private func shard(for hash: UInt64) -> Shard {
+        shards[shardShift == 64 ? 0 : Int(truncatingIfNeeded: hash >> shardShift)]
+    }
+
+    /// The next CAS unique: one increasing counter for the whole store.
+    @inline(__always)
+    private func nextCAS() -> UInt64 {
+        casSequence.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
+    // MARK: - Reads
+
+    /// The live item with `key`, bumped in its LRU; with `newExptime`, its exptime is updated too
+    /// (`gat`, `touch`). The caller keeps the returned item alive while it sends its bytes.
+    public func get(_ key: UnsafeRawBufferPointer, newExptime: UInt32? = nil) -> Item? {
+        let hash = KeyHash.hash(key)
+        let shard = shard(for: hash)
+        let now = clock.now
+        shard.lock()
+        defer { shard.unlock() }
+        guard let item = shard.find(key, hash: hash, now: now) else { return nil }
+        shard.bump(item, now: now)
+        if let newExptime { item.header.exptime = newExptime }
+        return item
+    }
+
+    /// Updates the exptime of a live item (`touch`). Returns whether the key was found.
+    public func touch(_ key: UnsafeRawBufferPointer, exptime: UInt32) -> Bool {
+        get(key, newExptime: exptime) != nil
+    }
+
+    // MARK: - Writes
+
+    /// Stores a value under memcached's rules for `verb`. `exptime` is a ``ServerClock`` reading;
+    /// `casUnique` is used by `.cas` only.
+    public func store(
+        _ verb: StoreVerb, key: UnsafeRawBufferPointer, flags: UInt32, exptime: UInt32,
+        casUnique: UInt64 = 0, value: UnsafeRawBufferPointer
+    ) -> StoreOutcome {
+        let hash = KeyHash.hash(key)
+        let shard = shard(for: hash)
+        var fresh: Item? = nil
+        if verb != .append && verb != .prepend {
+            fresh = Item.make(key: key, flags: flags, exptime: exptime, valueCount: value.count) { target in
+                if value.count > 0 { target.copyMemory(from: value) }
+            }
+        }
+        let now = clock.now
+        shard.lock()
+        defer { shard.unlock() }
+        let existing = shard.find(key, hash: hash, now: now)
+        switch verb {
+        case .set:
+            break
+        case .add:
+            if let existing {
+                shard.bump(existing, now: now)
+                return .notStored
+            }
+        case .replace:
+            if existing == nil { return .notStored }
+        case .cas:
+            guard let existing else { return .notFound }
+            if existing.header.cas != casUnique { return .exists }
+        case .append, .prepend:
+            guard let existing else { return .notStored }
+            fresh = combine(existing, with: value, key: key, prepend: verb == .prepend)
+            if fresh == nil { return .notStored }
+        }
+        return replace(existing, with: fresh!, hash: hash, in: shard, now: now)
+    }
+
+    /// The value of `existing` with `value` added at one end; nil when the result is too large.
+    private func combine(_ existing: Item, with value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, prepend: Bool) -> Item? {
+        let oldCount = Int(existing.header.valueCount)
+        let total = oldCount + value.count
+        guard configuration.itemFits(key.count, existing.header.flags, total) else { return nil }
+        let item = Item.make(key: key, flags: existing.header.flags, exptime: existing.header.exptime, valueCount: total) { target in
+            existing.withValueAndTerminator { old in
+                let oldBytes = UnsafeRawBufferPointer(rebasing: old[0..<oldCount])
+                let (first, second) = prepend ? (value, oldBytes) : (oldBytes, value)
+                if first.count > 0 { UnsafeMutableRawBufferPointer(rebasing: target[0..<first.count]).copyMemory(from: first) }
+                if second.count > 0 { UnsafeMutableRawBufferPointer(rebasing: target[first.count...]).copyMemory(from: second) }
+            }
+        }
+        return item
+    }
+
+    /// Links `fresh` in place of `existing` (if any), making room first. Requires the shard lock.
+    private func replace(_ existing: Item?, with fresh: Item, hash: UInt64, in shard: Shard, now: UInt32) -> StoreOutcome {
+        let needed = fresh.footprint
+        if !configuration.evictionEnabled {
+            let freed = existing?.footprint ?? 0
+            if usedBytes.load(ordering: .relaxed) - freed + needed > configuration.memoryLimit {
+                return .outOfMemory
+            }
+        }
+        if let existing {
+            usedBytes.subtract(shard.unlink(existing, hash: hash), ordering: .relaxed)
+        }
+        if configuration.evictionEnabled { makeRoom(needed, holding: shard, now: now) }
+        fresh.header.cas = nextCAS()
+        usedBytes.add(shard.link(fresh, hash: hash, now: now), ordering: .relaxed)
+        return .stored
+    }
+
+    /// Evicts until `bytes` more fit, from `shard` (whose lock is held) and then from any other
+    /// shard whose lock can be taken without waiting.
+    private func makeRoom(_ bytes: Int, holding shard: Shard, now: UInt32) {
+        let limit = configuration.memoryLimit
+        while usedBytes.load(ordering: .relaxed) + bytes > limit {
+            let freed = shard.evictOldest(now: now)
+            if freed > 0 {
+                usedBytes.subtract(freed, ordering: .relaxed)
+                continue
+            }
+            if !evictFromOtherShard(excluding: shard, now: now) { return }
+        }
+    }
+
+    private func evictFromOtherShard(excluding held: Shard, now: UInt32) -> Bool {
+        let start = evictionCursor.wrappingAdd(1, ordering: .relaxed).oldValue
+        for step in 0..<shards.count {
+            let other = shards[(start &+ step) & (shards.count - 1)]
+            if other === held || !other.tryLock() { continue }
+            let freed = other.evictOldest(now: now)
+            other.unlock()
+            if freed > 0 {
+                usedBytes.subtract(freed, ordering: .relaxed)
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Removes `key`. Returns whether a live item was removed.
+    @discardableResult
+    public func delete(_ key: UnsafeRawBufferPointer) -> Bool {
+        let hash = KeyHash.hash(key)
+        let shard = shard(for: hash)
+        let now = clock.now
+        shard.lock()
+        defer { shard.unlock() }
+        guard let item = shard.find(key, hash: hash, now: now) else { return false }
+        usedBytes.subtract(shard.unlink(item, hash: hash), ordering: .relaxed)
+        return true
+    }
+
+    /// `incr`/`decr`: parses the value with `parse`, adds (wrapping at 2^64) or subtracts (stopping
+    /// at 0), and stores the digits. A shorter result keeps the value's length, padded with spaces,
+    /// exactly as memcached's in-place update does.
+    public func arithmetic(
+        _ key: UnsafeRawBufferPointer, increment: Bool, delta: UInt64,
+        parse: (UnsafeRawBufferPointer) -> UInt64?
+    ) -> ArithmeticOutcome {
+        let hash = KeyHash.hash(key)
+        let shard = shard(for: hash)
+        let now = clock.now
+        shard.lock()
+        defer { shard.unlock() }
+        guard let existing = shard.find(key, hash: hash, now: now) else { return .notFound }
+        let oldCount = Int(existing.header.valueCount)
+        guard oldCount > 0, let current = existing.withValueAndTerminator({ parse($0) }) else { return .nonNumeric }
+        let result = increment ? current &+ delta : (delta > current ? 0 : current - delta)
+        var digits = DecimalDigits(result)
+        let length = digits.count <= oldCount ? oldCount : digits.count
+        let fresh = Item.make(key: key, flags: existing.header.flags, exptime: existing.header.exptime, valueCount: length) { target in
+            digits.copy(into: target)
+        }
+        _ = replace(existing, with: fresh, hash: hash, in: shard, now: now)
+        return .value(result)
+    }
+
+    // MARK: - Maintenance
+
+    /// Uses up one CAS unique, as memcached's `flush_all` does.
+    public func consumeCASUnique() {
+        _ = nextCAS()
+    }
+
+    /// Drops every item (`flush_all`).
+    public func removeAll() {
+        for shard in shards {
+            shard.lock()
+            usedBytes.subtract(shard.removeAll(), ordering: .relaxed)
+            shard.unlock()
+        }
+    }
+
+    /// Removes expired items from a slice of every shard; call periodically.
+    public func crawlExpired(bucketsPerShard: Int = 64) {
+        let now = clock.now
+        for shard in shards {
+            shard.lock()
+            usedBytes.subtract(shard.crawl(bucketBudget: bucketsPerShard, now: now), ordering: .relaxed)
+            shard.unlock()
+        }
+    }
+
+    /// Bytes currently counted against the limit.
+    public var bytesUsed: Int { usedBytes.load(ordering: .relaxed) }
+
+    /// Counters summed over all shards.
+    public func statistics() -> StoreStatistics {
+        var total = StoreStatistics()
+        for shard in shards {
+            shard.lock()
+            total.currentItems += shard.count
+            total.bytes += shard.bytes
+            total.totalItems &+= shard.totalItems
+            total.evictions &+= shard.evictions
+            total.reclaimed &+= shard.reclaimed
+            total.expiredUnfetched &+= shard.expiredUnfetched
+            total.evictedUnfetched &+= shard.evictedUnfetched
+            shard.unlock()
+        }
+        return total
+    }
+}

@@ -1,0 +1,41 @@
+/// The result of a storage request, named after memcached's replies.
+public enum StoreOutcome: Sendable, Equatable {
+    /// `STORED`.
+    case stored
+    /// `NOT_STORED`: the condition of add/replace/append/prepend was not met.
+    case notStored
+    /// `EXISTS`: a `cas` whose unique no longer matches.
+    case exists
+    /// `NOT_FOUND`: a `cas` on a missing key.
+    case notFound
+    /// No memory and eviction is off (`-M`).
+    case outOfMemory
+}
+
+/// The result of `incr`/`decr`.
+public enum ArithmeticOutcome: Sendable, Equatable {
+    /// The new value.
+    case value(UInt64)
+    /// The key is missing.
+    case notFound
+    /// The current value is not a decimal number.
+    case nonNumeric
+}
+
+/// Size and counters of a store, summed over its shards.
+public struct StoreStatistics: Sendable {
+    /// Items currently linked.
+    public var currentItems = 0
+    /// Their bytes, as counted against the limit.
+    public var bytes = 0
+    /// Items ever linked.
+    public var totalItems: UInt64 = 0
+    /// Live items removed to make room.
+    public var evictions: UInt64 = 0
+    /// Expired items removed.
+    public var reclaimed: UInt64 = 0
+    /// Expired items that were never read.
+    public var expiredUnfetched: UInt64 = 0
+    /// Evicted items that were never read.
+    public var evictedUnfetched: UInt64 = 0
+}

@@ -1,0 +1,197 @@
+import CacheStore
+import EventLoop
+import Logging
+import MemcacheProtocol
+
+/// Executing decoded requests against the store and queueing their replies.
+extension Connection {
+    /// Values up to this size are copied into the output; larger ones are sent from the item.
+    static let copyThreshold = 16 * 1024
+
+    func execute(_ command: Command, _ buffer: UnsafeRawBufferPointer) {
+        let state = worker.state
+        let stats = worker.statistics
+        switch command {
+        case .retrieval(let request):
+            retrieve(request, buffer)
+        case .storage(let request):
+            store(request, buffer)
+        case .delete(let key, let noreply):
+            if state.store.delete(key.bytes(in: buffer)) {
+                stats.add(.deleteHits)
+                reply("DELETED\r\n", unless: noreply)
+            } else {
+                stats.add(.deleteMisses)
+                reply("NOT_FOUND\r\n", unless: noreply)
+            }
+        case .arithmetic(let request):
+            arithmetic(request, buffer)
+        case .touch(let key, let exptime, let noreply):
+            stats.add(.cmdTouch)
+            if state.store.touch(key.bytes(in: buffer), exptime: state.clock.expiry(fromProtocol: exptime)) {
+                stats.add(.touchHits)
+                reply("TOUCHED\r\n", unless: noreply)
+            } else {
+                stats.add(.touchMisses)
+                reply("NOT_FOUND\r\n", unless: noreply)
+            }
+        case .flushAll(let delay, let noreply):
+            stats.add(.cmdFlush)
+            state.store.consumeCASUnique()
+            if delay > 0 {
+                state.pendingFlush.store(state.clock.expiry(fromProtocol: delay), ordering: .relaxed)
+            } else {
+                state.store.removeAll()
+            }
+            reply("OK\r\n", unless: noreply)
+        case .verbosity(let level, let noreply):
+            state.verbosity.store(Int(min(level, 2)), ordering: .relaxed)
+            reply("OK\r\n", unless: noreply)
+        case .version:
+            output.append("VERSION ")
+            output.append(string: ServerState.version)
+            output.append("\r\n")
+        case .quit:
+            beginClosing()
+        case .stats(let arguments):
+            let report = StatsReport(state: state).render(arguments: arguments.bytes(in: buffer))
+            output.append(string: report)
+            if report == "RESET\r\n" { state.resetStatistics() }
+        case .tooLarge(let key, let verb, let noreply):
+            stats.add(.cmdSet)
+            stats.add(.storeTooLarge)
+            // memcached drops the old value: a failed set must not leave stale data behind.
+            if verb == .set { state.store.delete(key.bytes(in: buffer)) }
+            reply("SERVER_ERROR object too large for cache\r\n", unless: noreply)
+        case .badDataChunk(let noreply):
+            reply("CLIENT_ERROR bad data chunk\r\n", unless: noreply)
+        case .failure(let error, let noreply):
+            guard !noreply else { return }
+            output.append(error.text)
+            output.append("\r\n")
+        case .close(let reason):
+            if reason == .binaryProtocol {
+                state.logger.info("closing connection: binary protocol is not supported")
+            } else if state.verbosity.load(ordering: .relaxed) > 0 {
+                state.logger.info("closing connection: \(reason)")
+            }
+            beginClosing()
+        }
+    }
+
+    @inline(__always)
+    func reply(_ text: StaticString, unless noreply: Bool) {
+        if !noreply { output.append(text) }
+    }
+
+    private func retrieve(_ request: RetrievalRequest, _ buffer: UnsafeRawBufferPointer) {
+        let state = worker.state
+        let stats = worker.statistics
+        let start = output.count
+        let touches = request.verb.touches
+        let exptime: UInt32? = touches ? state.clock.expiry(fromProtocol: request.exptime) : nil
+        let maximumKey = parser.limits.maximumKeyLength
+        for key in request.keys(in: buffer) {
+            guard key.count <= maximumKey else {
+                // memcached withdraws the partial reply and answers with the error alone.
+                output.truncate(to: start)
+                output.append("CLIENT_ERROR bad command line format\r\n")
+                return
+            }
+            let keyBytes = key.bytes(in: buffer)
+            stats.add(touches ? .cmdTouch : .cmdGet)
+            if let item = state.store.get(keyBytes, newExptime: exptime) {
+                stats.add(touches ? .touchHits : .getHits)
+                appendValue(item, key: keyBytes, withCAS: request.verb.returnsCAS)
+            } else {
+                stats.add(touches ? .touchMisses : .getMisses)
+            }
+        }
+        output.append("END\r\n")
+    }
+
+    /// Queues `VALUE ...\r\n<data>\r\n` for `item`.
+    func appendValue(_ item: Item, key: UnsafeRawBufferPointer, withCAS: Bool) {
+        let header = item.header
+        let length = Int(header.valueCount)
+        let cas: UInt64? = withCAS ? header.cas : nil
+        if length <= Self.copyThreshold {
+            output.write(maximum: ReplyEncoding.maximumValueLineLength + length + 2) { target in
+                let written = ReplyEncoding.writeValueLine(key: key, flags: header.flags, length: length, cas: cas, into: target)
+                return item.withValueAndTerminator { value in
+                    UnsafeMutableRawBufferPointer(rebasing: target[written..<(written + value.count)]).copyMemory(from: value)
+                    return written + value.count
+                }
+            }
+        } else {
+            output.write(maximum: ReplyEncoding.maximumValueLineLength) { target in
+                ReplyEncoding.writeValueLine(key: key, flags: header.flags, length: length, cas: cas, into: target)
+            }
+            item.withValueAndTerminator { output.appendReference($0, owner: item) }
+        }
+    }
+
+    private func store(_ request: StorageRequest, _ buffer: UnsafeRawBufferPointer) {
+        let state = worker.state
+        let stats = worker.statistics
+        stats.add(.cmdSet)
+        let outcome = state.store.store(
+            StoreVerb(request.verb), key: request.key.bytes(in: buffer), flags: request.flags,
+            exptime: state.clock.expiry(fromProtocol: request.exptime), casUnique: request.casUnique,
+            value: request.data.bytes(in: buffer))
+        let noreply = request.noreply
+        switch outcome {
+        case .stored:
+            if request.verb == .cas { stats.add(.casHits) }
+            reply("STORED\r\n", unless: noreply)
+        case .notStored:
+            reply("NOT_STORED\r\n", unless: noreply)
+        case .exists:
+            stats.add(.casBadval)
+            reply("EXISTS\r\n", unless: noreply)
+        case .notFound:
+            stats.add(.casMisses)
+            reply("NOT_FOUND\r\n", unless: noreply)
+        case .outOfMemory:
+            stats.add(.storeNoMemory)
+            reply("SERVER_ERROR out of memory storing object\r\n", unless: noreply)
+        }
+    }
+
+    private func arithmetic(_ request: ArithmeticRequest, _ buffer: UnsafeRawBufferPointer) {
+        let stats = worker.statistics
+        let outcome = worker.state.store.arithmetic(
+            request.key.bytes(in: buffer), increment: request.increment, delta: request.delta,
+            parse: NumberParsing.parseUInt64)
+        switch outcome {
+        case .value(let value):
+            stats.add(request.increment ? .incrHits : .decrHits)
+            guard !request.noreply else { return }
+            output.write(maximum: 22) { target in
+                let end = ReplyEncoding.writeDecimal(value, into: target, at: 0)
+                target[end] = 0x0D
+                target[end + 1] = 0x0A
+                return end + 2
+            }
+        case .notFound:
+            stats.add(request.increment ? .incrMisses : .decrMisses)
+            reply("NOT_FOUND\r\n", unless: request.noreply)
+        case .nonNumeric:
+            reply("CLIENT_ERROR cannot increment or decrement non-numeric value\r\n", unless: request.noreply)
+        }
+    }
+}
+
+extension StoreVerb {
+    /// The store operation for a protocol verb.
+    init(_ verb: StorageVerb) {
+        switch verb {
+        case .set: self = .set
+        case .add: self = .add
+        case .replace: self = .replace
+        case .append: self = .append
+        case .prepend: self = .prepend
+        case .cas: self = .cas
+        }
+    }
+}

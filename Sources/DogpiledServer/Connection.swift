@@ -1,0 +1,157 @@
+import EventLoop
+import MemcacheProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One client connection on a worker: reads requests, executes them in order, writes replies.
+///
+/// The cycle is: read what the socket has → decode and execute every complete request → write
+/// what the socket takes. Replies of pipelined requests are queued in order. Reading pauses while
+/// too much output is queued (a slow reader cannot make the server buffer without bound), and a
+/// closing connection first writes everything already queued.
+final class Connection: EventHandler {
+    /// Queued output above which the connection stops executing requests until it drains.
+    static let outputHighWater = 4 * 1024 * 1024
+
+    let descriptor: Int32
+    unowned let worker: Worker
+    let input = InputBuffer()
+    let output = OutputBuffer()
+    var parser: TextParser
+    private var readEvent: Event!
+    private var writeEvent: Event!
+    private var writeEventAdded = false
+    private var readEventAdded = false
+    /// Set by `quit`, a hang-up or a fatal request: no more requests are read or run.
+    private(set) var closing = false
+    private var closed = false
+
+    init(descriptor: Int32, worker: Worker) {
+        self.descriptor = descriptor
+        self.worker = worker
+        self.parser = TextParser(limits: worker.state.parserLimits)
+        readEvent = Event(base: worker.base, descriptor: descriptor, what: Event.read | Event.persist, handler: self, tag: 0)
+        writeEvent = Event(base: worker.base, descriptor: descriptor, what: Event.write | Event.persist, handler: self, tag: 1)
+    }
+
+    func start() {
+        setReading(true)
+    }
+
+    func handle(_ event: Event, what: Int16) {
+        if event.tag == 0 { readable() } else { writable() }
+    }
+
+    // MARK: - Reading
+
+    private func readable() {
+        var rounds = 0
+        while !closing {
+            let count = input.read(from: descriptor)
+            if count > 0 {
+                worker.statistics.add(.bytesRead, UInt64(count))
+                executeBufferedRequests()
+                rounds += 1
+                if input.isFull && rounds < 4 { continue }
+                break
+            }
+            if count == 0 {
+                // The peer will send nothing more; finish writing what is queued, then close.
+                beginClosing()
+                break
+            }
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { break }
+            closeNow()
+            return
+        }
+        flush()
+    }
+
+    /// Decodes and executes every complete request in the input buffer.
+    func executeBufferedRequests() {
+        while !closing {
+            if output.count > Self.outputHighWater {
+                setReading(false)
+                return
+            }
+            let buffer = input.readableBytes
+            switch parser.parse(buffer) {
+            case .needMoreData(let size):
+                if size > 0 { input.reserve(total: size) } else { input.shrinkIfIdle() }
+                return
+            case .skipped(let consumed):
+                input.consume(consumed)
+            case .command(let command, let consumed):
+                execute(command, buffer)
+                input.consume(consumed)
+            }
+        }
+    }
+
+    private func setReading(_ enabled: Bool) {
+        guard enabled != readEventAdded, !closed else { return }
+        readEventAdded = enabled
+        if enabled { readEvent.add() } else { readEvent.remove() }
+    }
+
+    // MARK: - Writing
+
+    /// Writes queued output; watches for writability while some remains.
+    func flush() {
+        guard !closed else { return }
+        while output.count > 0 {
+            let written = output.write(to: descriptor)
+            if written > 0 {
+                worker.statistics.add(.bytesWritten, UInt64(written))
+                continue
+            }
+            if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { break }
+            closeNow()
+            return
+        }
+        if output.count > 0 {
+            if !writeEventAdded {
+                writeEventAdded = true
+                writeEvent.add()
+            }
+            return
+        }
+        if writeEventAdded {
+            writeEventAdded = false
+            writeEvent.remove()
+        }
+        if closing {
+            closeNow()
+        } else if !readEventAdded {
+            // Output drained after a pause: run what was left in the input, then read again.
+            setReading(true)
+            executeBufferedRequests()
+            if output.count > 0 { flush() }
+        }
+    }
+
+    private func writable() {
+        flush()
+    }
+
+    // MARK: - Closing
+
+    /// Stops reading and running requests; the socket closes once queued output is written.
+    func beginClosing() {
+        closing = true
+        setReading(false)
+    }
+
+    /// Closes the socket now, dropping unwritten output.
+    func closeNow() {
+        guard !closed else { return }
+        closed = true
+        closing = true
+        readEvent.free()
+        writeEvent.free()
+        Glibc.close(descriptor)
+        worker.connectionClosed(self)
+    }
+}

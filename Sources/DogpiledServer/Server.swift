@@ -1,0 +1,127 @@
+import CacheStore
+import EventLoop
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon: listeners and housekeeping on the calling thread, requests on worker threads.
+///
+/// memcached's model: one acceptor hands each new connection to a worker, round robin, and the
+/// connection lives on that worker for good. The acceptor's loop also advances the clock every
+/// second, runs the expiry crawler, fires a delayed `flush_all`, and turns SIGTERM/SIGINT into a
+/// clean stop.
+public final class Server: EventHandler {
+    /// The shared state (store, counters).
+    public let state: ServerState
+    private let base = EventBase()
+    private var workers: [Worker] = []
+    private var listeners: [Listener] = []
+    private var nextWorker = 0
+    private var tickEvent: Event?
+    private var signalEvents: [Event] = []
+    /// TCP ports actually bound (useful with port 0).
+    public private(set) var boundPorts: [Int] = []
+
+    private enum Tag: Int { case tick = 1, terminate = 2 }
+
+    /// Creates a server; nothing is bound until ``bind()``.
+    public init(configuration: ServerConfiguration, logger: Logger) {
+        state = ServerState(configuration: configuration, logger: logger)
+    }
+
+    /// Opens the listening sockets. Throws if an address cannot be bound.
+    public func bind() throws {
+        let configuration = state.configuration
+        var descriptors: [Int32] = []
+        if let path = configuration.unixSocketPath {
+            descriptors.append(try ListeningSocket.unix(path: path, mode: mode_t(configuration.unixSocketMode), backlog: configuration.backlog))
+        } else {
+            for address in configuration.listenAddresses {
+                descriptors += try ListeningSocket.tcp(host: address, port: configuration.port, backlog: configuration.backlog)
+            }
+            boundPorts = descriptors.map(ListeningSocket.boundPort)
+        }
+        for descriptor in descriptors {
+            listeners.append(Listener(base: base, descriptor: descriptor) { [unowned self] fd in self.accepted(fd) })
+        }
+    }
+
+    /// Starts the workers and runs the acceptor loop until SIGTERM/SIGINT or ``stop()``.
+    public func run() {
+        signal(SIGPIPE, SIG_IGN)
+        for index in 0..<state.workerStatistics.count {
+            let worker = Worker(index: index, state: state)
+            workers.append(worker)
+            worker.start()
+        }
+        tickEvent = Event(base: base, descriptor: -1, what: Event.persist, handler: self, tag: Tag.tick.rawValue)
+        tickEvent?.add(timeoutMilliseconds: 1000)
+        for signalNumber in [SIGTERM, SIGINT] {
+            let event = Event(base: base, descriptor: signalNumber, what: Event.signal | Event.persist, handler: self, tag: Tag.terminate.rawValue)
+            event.add()
+            signalEvents.append(event)
+        }
+        base.run()
+        shutdown()
+    }
+
+    /// Ends ``run()``; call on the acceptor's thread (e.g. from a signal event).
+    public func stop() {
+        base.stop()
+    }
+
+    public func handle(_ event: Event, what: Int16) {
+        switch Tag(rawValue: event.tag) {
+        case .tick: housekeeping()
+        case .terminate:
+            state.logger.notice("signal received, shutting down")
+            stop()
+        case nil: break
+        }
+    }
+
+    private func accepted(_ descriptor: Int32) {
+        let configuration = state.configuration
+        if state.currentConnections.load(ordering: .relaxed) >= configuration.maxConnections {
+            // memcached's maxconns_fast: tell the client why, then hang up.
+            let message: StaticString = "ERROR Too many open connections\r\n"
+            _ = write(descriptor, message.utf8Start, message.utf8CodeUnitCount)
+            close(descriptor)
+            let rejected = state.rejectedConnections.wrappingAdd(1, ordering: .relaxed).newValue
+            if rejected == 1 || rejected % 1000 == 0 {
+                state.logger.warning("connection limit reached", metadata: ["max_connections": "\(configuration.maxConnections)", "rejected_total": "\(rejected)"])
+            }
+            return
+        }
+        state.currentConnections.add(1, ordering: .relaxed)
+        state.totalConnections.add(1, ordering: .relaxed)
+        let worker = workers[nextWorker]
+        nextWorker = (nextWorker + 1) % workers.count
+        worker.post(.adopt(descriptor: descriptor))
+    }
+
+    private func housekeeping() {
+        state.clock.tick()
+        let now = state.clock.now
+        let pending = state.pendingFlush.load(ordering: .relaxed)
+        if pending != 0 && pending <= now {
+            state.pendingFlush.store(0, ordering: .relaxed)
+            state.store.removeAll()
+        }
+        state.store.crawlExpired()
+    }
+
+    private func shutdown() {
+        for listener in listeners { listener.close() }
+        listeners.removeAll()
+        if let path = state.configuration.unixSocketPath { unlink(path) }
+        for worker in workers { worker.post(.stop) }
+        for worker in workers { worker.join() }
+        tickEvent?.free()
+        for event in signalEvents { event.free() }
+        state.logger.notice("stopped")
+    }
+}

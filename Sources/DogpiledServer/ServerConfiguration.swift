@@ -1,0 +1,35 @@
+/// Everything a ``Server`` needs to start, with memcached's defaults.
+public struct ServerConfiguration: Sendable {
+    /// TCP port (`-p`); 0 picks a free one.
+    public var port: Int = 11211
+    /// Addresses to listen on (`-l`). dogpiled defaults to loopback, not to every interface.
+    public var listenAddresses: [String] = ["127.0.0.1"]
+    /// Unix socket path (`-s`); when set, TCP is off, as in memcached.
+    public var unixSocketPath: String? = nil
+    /// Unix socket file mode (`-a`, octal).
+    public var unixSocketMode: UInt32 = 0o700
+    /// Worker threads (`-t`).
+    public var threads: Int = 4
+    /// Maximum simultaneous client connections (`-c`).
+    public var maxConnections: Int = 1024
+    /// Memory limit in megabytes (`-m`).
+    public var memoryLimitMegabytes: Int = 64
+    /// Item size limit in bytes (`-I`).
+    public var itemSizeLimit: Int = 1024 * 1024
+    /// Whether to evict when memory is full (`-M` turns this off).
+    public var evictionEnabled: Bool = true
+    /// Requests handled per read event before other connections get a turn (`-R`).
+    public var requestsPerEvent: Int = 20
+    /// Listen backlog (`-b`).
+    public var backlog: Int32 = 1024
+    /// Verbosity (`-v` count).
+    public var verbosity: Int = 0
+    /// Shard count of the store.
+    public var shardCount: Int = 64
+
+    /// The defaults.
+    public init() {}
+
+    /// `-m` in bytes.
+    public var memoryLimitBytes: Int { memoryLimitMegabytes * 1024 * 1024 }
+}

@@ -1,0 +1,73 @@
+import CacheStore
+import Logging
+import MemcacheProtocol
+import Synchronization
+
+/// What every worker shares: the store, the clock, the limits and the server-wide counters.
+public final class ServerState: Sendable {
+    /// The version reported by `version` and `stats`: the memcached release whose protocol
+    /// dogpiled follows, then dogpiled's own version, so clients that gate features on the
+    /// memcached version behave as with 1.6.18.
+    public static let version = "1.6.18-dogpiled-0.1.0"
+
+    /// The settings the server started with.
+    public let configuration: ServerConfiguration
+    /// The item store.
+    public let store: Store
+    /// The expiry clock.
+    public let clock: ServerClock
+    /// Parser limits derived from the configuration.
+    public let parserLimits: TextParser.Limits
+    /// Logging.
+    public let logger: Logger
+    /// Current verbosity (`verbosity` command, `-v`).
+    public let verbosity: Atomic<Int>
+    /// Open client connections.
+    public let currentConnections = Atomic<Int>(0)
+    /// Connections ever accepted.
+    public let totalConnections = Atomic<UInt64>(0)
+    /// Connections refused at the limit.
+    public let rejectedConnections = Atomic<UInt64>(0)
+    /// Pending delayed `flush_all`, as a clock reading (0: none).
+    public let pendingFlush = Atomic<UInt32>(0)
+    /// Per-worker counters, one per worker.
+    public let workerStatistics: [WorkerStatistics]
+    /// Unix time the server started.
+    public let startedAt: Int64
+
+    /// Creates the shared state.
+    public init(configuration: ServerConfiguration, logger: Logger, clock: ServerClock = ServerClock()) {
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        var limits = TextParser.Limits()
+        limits.itemSizeLimit = configuration.itemSizeLimit
+        self.parserLimits = limits
+        let itemLimits = limits
+        let storeConfiguration = StoreConfiguration(
+            memoryLimit: configuration.memoryLimitBytes,
+            evictionEnabled: configuration.evictionEnabled,
+            shardCount: configuration.shardCount,
+            itemFits: { keyCount, flags, valueCount in
+                itemLimits.itemFits(keyLength: keyCount, flags: flags, valueLength: valueCount)
+            })
+        self.store = Store(configuration: storeConfiguration, clock: clock)
+        self.verbosity = Atomic(configuration.verbosity)
+        self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }
+        self.startedAt = clock.epoch + 2
+    }
+
+    /// A counter summed over all workers.
+    public func total(_ counter: WorkerStatistics.Counter) -> UInt64 {
+        workerStatistics.reduce(0) { $0 &+ $1.value(counter) }
+    }
+}
+
+extension ServerState {
+    /// `stats reset`: zeroes the request counters.
+    func resetStatistics() {
+        for statistics in workerStatistics { statistics.reset() }
+        totalConnections.store(0, ordering: .relaxed)
+        rejectedConnections.store(0, ordering: .relaxed)
+    }
+}

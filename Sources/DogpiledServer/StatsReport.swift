@@ -1,0 +1,130 @@
+import CacheStore
+import MemcacheProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The text of `stats` and its groups, in memcached's format (`STAT <name> <value>\r\n` ... `END`).
+///
+/// `stats` is rare, so this builds a `String`; the request path never comes here.
+struct StatsReport {
+    let state: ServerState
+
+    /// The reply to `stats <arguments>`.
+    func render(arguments: UnsafeRawBufferPointer) -> String {
+        let words = String(decoding: arguments, as: UTF8.self).split(separator: " ")
+        switch words.first.map(String.init) {
+        case nil: return block(general())
+        case "settings": return block(settings())
+        case "items": return block(items())
+        case "slabs": return block(slabs())
+        case "sizes": return block([("sizes_status", "disabled")])
+        case "reset": return "RESET\r\n"
+        default: return "ERROR\r\n"
+        }
+    }
+
+    private func block(_ lines: [(String, String)]) -> String {
+        var text = ""
+        text.reserveCapacity(lines.count * 32)
+        for (name, value) in lines { text += "STAT \(name) \(value)\r\n" }
+        return text + "END\r\n"
+    }
+
+    private func general() -> [(String, String)] {
+        let configuration = state.configuration
+        let storeStats = state.store.statistics()
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ value: timeval) -> String {
+            let micros = String(value.tv_usec)
+            return "\(value.tv_sec)." + String(repeating: "0", count: max(0, 6 - micros.count)) + micros
+        }
+        var lines: [(String, String)] = [
+            ("pid", String(getpid())),
+            ("uptime", String(Int64(state.clock.now) - 2)),
+            ("time", String(state.clock.unixTime(of: state.clock.now))),
+            ("version", ServerState.version),
+            ("libevent", "2.1.12-stable"),
+            ("pointer_size", String(MemoryLayout<Int>.size * 8)),
+            ("rusage_user", seconds(usage.ru_utime)),
+            ("rusage_system", seconds(usage.ru_stime)),
+            ("max_connections", String(configuration.maxConnections)),
+            ("curr_connections", String(state.currentConnections.load(ordering: .relaxed))),
+            ("total_connections", String(state.totalConnections.load(ordering: .relaxed))),
+            ("rejected_connections", String(state.rejectedConnections.load(ordering: .relaxed))),
+        ]
+        let counters: [WorkerStatistics.Counter] = [
+            .cmdGet, .cmdSet, .cmdFlush, .cmdTouch, .getHits, .getMisses, .getExpired,
+            .deleteMisses, .deleteHits, .incrMisses, .incrHits, .decrMisses, .decrHits,
+            .casMisses, .casHits, .casBadval, .touchHits, .touchMisses, .storeTooLarge, .storeNoMemory,
+            .bytesRead, .bytesWritten,
+        ]
+        for counter in counters { lines.append((counter.name, String(state.total(counter)))) }
+        lines += [
+            ("limit_maxbytes", String(configuration.memoryLimitBytes)),
+            ("threads", String(configuration.threads)),
+            ("conn_yields", String(state.total(.connYields))),
+            ("bytes", String(storeStats.bytes)),
+            ("curr_items", String(storeStats.currentItems)),
+            ("total_items", String(storeStats.totalItems)),
+            ("expired_unfetched", String(storeStats.expiredUnfetched)),
+            ("evicted_unfetched", String(storeStats.evictedUnfetched)),
+            ("evictions", String(storeStats.evictions)),
+            ("reclaimed", String(storeStats.reclaimed)),
+        ]
+        return lines
+    }
+
+    private func settings() -> [(String, String)] {
+        let configuration = state.configuration
+        return [
+            ("maxbytes", String(configuration.memoryLimitBytes)),
+            ("maxconns", String(configuration.maxConnections)),
+            ("tcpport", String(configuration.unixSocketPath == nil ? configuration.port : 0)),
+            ("udpport", "0"),
+            ("inter", configuration.listenAddresses.joined(separator: ",")),
+            ("verbosity", String(state.verbosity.load(ordering: .relaxed))),
+            ("oldest", "0"),
+            ("evictions", configuration.evictionEnabled ? "on" : "off"),
+            ("domain_socket", configuration.unixSocketPath ?? "NULL"),
+            ("umask", String(configuration.unixSocketMode, radix: 8)),
+            ("shutdown_command", "no"),
+            ("num_threads", String(configuration.threads)),
+            ("reqs_per_event", String(configuration.requestsPerEvent)),
+            ("cas_enabled", "yes"),
+            ("tcp_backlog", String(configuration.backlog)),
+            ("binding_protocol", "ascii"),
+            ("item_size_max", String(configuration.itemSizeLimit)),
+            ("maxconns_fast", "yes"),
+            ("lru_crawler", "yes"),
+            ("flush_enabled", "yes"),
+            ("hash_algorithm", "dogpiled-multiply-fold"),
+            ("store_shards", String(configuration.shardCount)),
+        ]
+    }
+
+    /// dogpiled allocates each item exactly (no slab classes), so the store is one class: 1.
+    private func items() -> [(String, String)] {
+        let storeStats = state.store.statistics()
+        guard storeStats.currentItems > 0 else { return [] }
+        return [
+            ("items:1:number", String(storeStats.currentItems)),
+            ("items:1:mem_requested", String(storeStats.bytes)),
+            ("items:1:evicted", String(storeStats.evictions)),
+            ("items:1:reclaimed", String(storeStats.reclaimed)),
+            ("items:1:expired_unfetched", String(storeStats.expiredUnfetched)),
+            ("items:1:evicted_unfetched", String(storeStats.evictedUnfetched)),
+        ]
+    }
+
+    /// No slab classes: memcached's totals only, with the store's bytes as `total_malloced`.
+    private func slabs() -> [(String, String)] {
+        let storeStats = state.store.statistics()
+        return [
+            ("active_slabs", "0"),
+            ("total_malloced", String(storeStats.bytes)),
+        ]
+    }
+}

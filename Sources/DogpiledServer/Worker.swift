@@ -1,0 +1,78 @@
+import CacheStore
+import EventLoop
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One worker thread: its own event base, the connections it was handed, and a mailbox through
+/// which the acceptor (and, later, other workers) reach it.
+public final class Worker: @unchecked Sendable {
+    /// Messages a worker accepts from other threads.
+    public enum Message {
+        /// A new client socket to serve.
+        case adopt(descriptor: Int32)
+        /// Stop: close every connection and end the loop.
+        case stop
+    }
+
+    /// Index among the server's workers.
+    public let index: Int
+    let base: EventBase
+    let state: ServerState
+    let statistics: WorkerStatistics
+    private var mailbox: Mailbox<Message>!
+    private var connections: [Int32: Connection] = [:]
+    private var thread: pthread_t?
+
+    init(index: Int, state: ServerState) {
+        self.index = index
+        self.state = state
+        self.statistics = state.workerStatistics[index]
+        self.base = EventBase()
+        self.mailbox = Mailbox(base: base) { [unowned self] message in self.receive(message) }
+    }
+
+    /// Queues a message for this worker; safe from any thread.
+    public func post(_ message: Message) {
+        mailbox.post(message)
+    }
+
+    /// Starts the worker's thread.
+    func start() {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var handle = pthread_t()
+        let result = pthread_create(&handle, nil, { context in
+            let worker = Unmanaged<Worker>.fromOpaque(context!).takeRetainedValue()
+            worker.base.run()
+            return nil
+        }, context)
+        precondition(result == 0, "pthread_create failed")
+        thread = handle
+    }
+
+    /// Waits for the thread to end (after ``Message/stop``).
+    func join() {
+        if let thread { pthread_join(thread, nil) }
+    }
+
+    private func receive(_ message: Message) {
+        switch message {
+        case .adopt(let descriptor):
+            let connection = Connection(descriptor: descriptor, worker: self)
+            connections[descriptor] = connection
+            connection.start()
+        case .stop:
+            for connection in Array(connections.values) { connection.closeNow() }
+            mailbox.stopWatching()
+            base.stop()
+        }
+    }
+
+    /// Called by a connection once its socket is closed.
+    func connectionClosed(_ connection: Connection) {
+        connections[connection.descriptor] = nil
+        state.currentConnections.subtract(1, ordering: .relaxed)
+    }
+}

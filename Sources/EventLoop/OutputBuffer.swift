@@ -1,0 +1,78 @@
+import CLibevent
+
+/// A connection's pending output: a libevent `evbuffer`, written with `writev` and able to hold
+/// references to bytes owned elsewhere (a large cached value) instead of copies.
+public final class OutputBuffer {
+    /// The underlying `evbuffer *`.
+    public let raw: OpaquePointer
+
+    /// Creates an empty buffer.
+    public init() {
+        raw = evbuffer_new()!
+    }
+
+    deinit { evbuffer_free(raw) }
+
+    /// Bytes waiting to be written.
+    public var count: Int { evbuffer_get_length(raw) }
+
+    /// Appends a copy of `bytes`.
+    public func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        evbuffer_add(raw, base, bytes.count)
+    }
+
+    /// Appends a literal.
+    public func append(_ text: StaticString) {
+        evbuffer_add(raw, text.utf8Start, text.utf8CodeUnitCount)
+    }
+
+    /// Appends the UTF-8 bytes of `string` (for rare replies such as `stats`).
+    public func append(string: String) {
+        var copy = string
+        copy.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Lets `body` write up to `maximum` bytes directly into the buffer; it returns how many it
+    /// wrote.
+    public func write(maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
+        var vector = iovec()
+        guard evbuffer_reserve_space(raw, maximum, &vector, 1) >= 1 else { return }
+        let written = body(UnsafeMutableRawBufferPointer(start: vector.iov_base, count: maximum))
+        vector.iov_len = written
+        evbuffer_commit_space(raw, &vector, 1)
+    }
+
+    /// Appends `bytes` without copying; `owner` is retained until libevent is done with them.
+    public func appendReference(_ bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        let context = Unmanaged.passRetained(owner).toOpaque()
+        evbuffer_add_reference(raw, base, bytes.count, releaseOwner, context)
+    }
+
+    /// Drops everything from byte `count` on (used to withdraw a partly built reply).
+    public func truncate(to count: Int) {
+        let excess = self.count - count
+        guard excess > 0 else { return }
+        // evbuffer can only drain from the front; rebuild the kept prefix.
+        let kept = evbuffer_new()!
+        evbuffer_remove_buffer(raw, kept, count)
+        evbuffer_drain(raw, excess)
+        evbuffer_add_buffer(raw, kept)
+        evbuffer_free(kept)
+    }
+
+    /// Writes as much as the socket takes. Returns the bytes written, or -1 with `errno` set.
+    public func write(to descriptor: Int32) -> Int {
+        Int(evbuffer_write(raw, descriptor))
+    }
+
+    /// Discards everything.
+    public func removeAll() {
+        evbuffer_drain(raw, count)
+    }
+}
+
+private func releaseOwner(_ data: UnsafeRawPointer?, _ length: Int, _ context: UnsafeMutableRawPointer?) {
+    Unmanaged<AnyObject>.fromOpaque(context!).release()
+}
