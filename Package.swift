@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "dogpiled", targets: ["dogpiled"]),
         .library(name: "MemcacheProtocol", targets: ["MemcacheProtocol"]),
         .library(name: "CacheStore", targets: ["CacheStore"]),
+        .library(name: "Dogpile", targets: ["Dogpile"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,6 +26,9 @@ let package = Package(
         .target(name: "MemcacheProtocol"),
         // Items, the sharded hash table, LRU, memory budget, expiry, CAS.
         .target(name: "CacheStore"),
+        // The seed's in-process primitives (Lock, NameRegistry, ReadWriteMutex) and the pure
+        // dogpile decision table that the daemon's lockgen uses too.
+        .target(name: "Dogpile"),
         // The Swift face of libevent: event bases, listeners, connections, wakeups.
         .target(name: "EventLoop", dependencies: ["CLibevent"]),
         // Connections, command execution, stats: glues the layers above together.
@@ -45,6 +49,7 @@ let package = Package(
         ),
         .testTarget(name: "MemcacheProtocolTests", dependencies: ["MemcacheProtocol"]),
         .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore"]),
+        .testTarget(name: "DogpileTests", dependencies: ["Dogpile"]),
         .testTarget(name: "DogpiledIntegrationTests", dependencies: ["dogpiled"]),
     ]
 )

@@ -51,6 +51,8 @@ extension Connection {
             output.append("VERSION ")
             output.append(string: ServerState.version)
             output.append("\r\n")
+        case .metaNoop:
+            output.append("MN\r\n")
         case .quit:
             beginClosing()
         case .stats(let arguments):

@@ -20,6 +20,8 @@ public enum Command {
     case verbosity(level: UInt32, noreply: Bool)
     /// `version`.
     case version
+    /// `mn`, the meta protocol's no-op: answered `MN`.
+    case metaNoop
     /// `quit`: close after the replies already queued are written.
     case quit
     /// `stats [group]`; `arguments` holds the tokens after `stats` (may be empty).
