@@ -29,13 +29,15 @@ let package = Package(
         // The seed's in-process primitives (Lock, NameRegistry, ReadWriteMutex) and the pure
         // dogpile decision table that the daemon's lockgen uses too.
         .target(name: "Dogpile"),
+        // Generation leases per key, the named mutex table, waiters, fencing tokens.
+        .target(name: "Coordination", dependencies: ["Dogpile"]),
         // The Swift face of libevent: event bases, listeners, connections, wakeups.
         .target(name: "EventLoop", dependencies: ["CLibevent"]),
         // Connections, command execution, stats: glues the layers above together.
         .target(
             name: "DogpiledServer",
             dependencies: [
-                "EventLoop", "MemcacheProtocol", "CacheStore",
+                "EventLoop", "MemcacheProtocol", "CacheStore", "Coordination",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "MemcacheProtocolTests", dependencies: ["MemcacheProtocol"]),
         .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore"]),
         .testTarget(name: "DogpileTests", dependencies: ["Dogpile"]),
+        .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "DogpiledIntegrationTests", dependencies: ["dogpiled"]),
     ]
 )

@@ -91,11 +91,6 @@ public final class Item: ManagedBuffer<ItemHeader, UInt8> {
         }
     }
 
-    /// Whether the item has expired at `now`.
-    @inline(__always)
-    func isExpired(at now: UInt32) -> Bool {
-        header.exptime != 0 && header.exptime <= now
-    }
 }
 
 #if canImport(Glibc)

@@ -58,16 +58,23 @@ final class Shard {
         return nil
     }
 
-    /// The live item with `key`; an expired one is unlinked on the way (memcached's lazy expiry).
+    /// The item under `key` and how fresh it is. A stale copy is moved to the LRU tail, so stale
+    /// copies are the first to go under memory pressure; one past its stale window is unlinked
+    /// (memcached's lazy expiry).
     @inline(__always)
-    func find(_ key: UnsafeRawBufferPointer, hash: UInt64, now: UInt32) -> Item? {
-        guard let found = lookup(key, hash: hash) else { return nil }
+    func find(_ key: UnsafeRawBufferPointer, hash: UInt64, _ policy: StalePolicy) -> Lookup {
+        guard let found = lookup(key, hash: hash) else { return .none }
         let item = found.takeUnretainedValue()
-        if item.isExpired(at: now) {
+        switch policy.classify(item) {
+        case .live:
+            return .live(item)
+        case .stale:
+            moveToTail(found, item)
+            return .stale(item)
+        case .dead:
             reclaim(item, hash: hash)
-            return nil
+            return .none
         }
-        return item
     }
 
     /// Unlinks an expired item and counts it.
@@ -133,13 +140,27 @@ final class Shard {
         pushFront(Unmanaged.passUnretained(item), item)
     }
 
+    /// Moves a stale copy to the LRU tail, ahead of every live item for eviction.
+    private func moveToTail(_ reference: Unmanaged<Item>, _ item: Item) {
+        guard lruTail?.toOpaque() != reference.toOpaque() else { return }
+        removeFromLRU(item)
+        item.header.lruPrevious = lruTail
+        item.header.lruNext = nil
+        if let tail = lruTail {
+            tail._withUnsafeGuaranteedRef { $0.header.lruNext = reference }
+        } else {
+            lruHead = reference
+        }
+        lruTail = reference
+    }
+
     /// Evicts the least recently used item. Expired items at the tail count as reclaimed, live
     /// ones as evictions. Returns the bytes freed (0 when the shard is empty).
-    func evictOldest(now: UInt32) -> Int {
+    func evictOldest(_ policy: StalePolicy) -> Int {
         guard let tail = lruTail else { return 0 }
         let item = tail.takeUnretainedValue()
         let hash = item.withKey { KeyHash.hash($0) }
-        if item.isExpired(at: now) {
+        if policy.classify(item) != .live {
             reclaimed &+= 1
             if item.header.status & Item.Status.fetched == 0 { expiredUnfetched &+= 1 }
         } else {
@@ -149,9 +170,9 @@ final class Shard {
         return unlink(item, hash: hash)
     }
 
-    /// Unlinks expired items from the next `bucketBudget` buckets (the background crawler).
-    /// Returns the bytes freed.
-    func crawl(bucketBudget: Int, now: UInt32) -> Int {
+    /// Unlinks items past their stale window from the next `bucketBudget` buckets and moves new
+    /// stale copies to the LRU tail (the background crawler). Returns the bytes freed.
+    func crawl(bucketBudget: Int, _ policy: StalePolicy) -> Int {
         var freed = 0
         for _ in 0..<min(bucketBudget, bucketMask + 1) {
             crawlCursor = (crawlCursor + 1) & bucketMask
@@ -159,7 +180,10 @@ final class Shard {
             while let reference = cursor {
                 let item = reference.takeUnretainedValue()
                 cursor = item.header.hashNext
-                if item.isExpired(at: now) {
+                switch policy.classify(item) {
+                case .live: break
+                case .stale: moveToTail(reference, item)
+                case .dead:
                     let footprint = item.footprint
                     reclaim(item, hash: item.withKey { KeyHash.hash($0) })
                     freed += footprint

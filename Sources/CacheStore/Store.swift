@@ -9,13 +9,23 @@ import Synchronization
 public final class Store: @unchecked Sendable {
     /// The clock items expire on.
     public let clock: ServerClock
-    /// The configuration in force.
+    /// The configuration in force (memory limit and stale TTL may change later).
     public let configuration: StoreConfiguration
+    private let memoryBudget: Atomic<Int>
+
+    /// The memory limit in bytes (changeable at run time, e.g. on reload).
+    public var memoryLimit: Int {
+        get { memoryBudget.load(ordering: .relaxed) }
+        set { memoryBudget.store(newValue, ordering: .relaxed) }
+    }
     private let shards: [Shard]
     private let shardShift: UInt64
     private let usedBytes = Atomic<Int>(0)
     private let casSequence = Atomic<UInt64>(0)
     private let evictionCursor = Atomic<Int>(0)
+    private let staleSeconds: Atomic<UInt32>
+    private let softInvalidatedThrough = Atomic<UInt64>(0)
+    private let softInvalidatedAt = Atomic<UInt32>(0)
 
     /// Creates an empty store.
     public init(configuration: StoreConfiguration, clock: ServerClock) {
@@ -23,6 +33,23 @@ public final class Store: @unchecked Sendable {
         self.clock = clock
         self.shards = (0..<configuration.shardCount).map { _ in Shard() }
         self.shardShift = UInt64(64 - configuration.shardCount.trailingZeroBitCount)
+        self.staleSeconds = Atomic(configuration.staleTTL)
+        self.memoryBudget = Atomic(configuration.memoryLimit)
+    }
+
+    /// The freshness rules as of now.
+    @inline(__always)
+    private func policy() -> StalePolicy {
+        StalePolicy(
+            now: clock.now, staleTTL: staleSeconds.load(ordering: .relaxed),
+            softInvalidatedThrough: softInvalidatedThrough.load(ordering: .relaxed),
+            softInvalidatedAt: softInvalidatedAt.load(ordering: .relaxed))
+    }
+
+    /// Seconds a stale copy is kept (changeable at run time).
+    public var staleTTL: UInt32 {
+        get { staleSeconds.load(ordering: .relaxed) }
+        set { staleSeconds.store(newValue, ordering: .relaxed) }
     }
 
     @inline(__always)
@@ -43,13 +70,31 @@ public final class Store: @unchecked Sendable {
     public func get(_ key: UnsafeRawBufferPointer, newExptime: UInt32? = nil) -> Item? {
         let hash = KeyHash.hash(key)
         let shard = shard(for: hash)
-        let now = clock.now
+        let rules = policy()
         shard.lock()
         defer { shard.unlock() }
-        guard let item = shard.find(key, hash: hash, now: now) else { return nil }
-        shard.bump(item, now: now)
+        guard let item = shard.find(key, hash: hash, rules).live else { return nil }
+        shard.bump(item, now: rules.now)
         if let newExptime { item.header.exptime = newExptime }
         return item
+    }
+
+    /// For `lockgen`: the item under `key` and whether it is fresh, a stale copy, or missing.
+    public func generationLookup(_ key: UnsafeRawBufferPointer) -> (ValueFreshness, Item?) {
+        let hash = KeyHash.hash(key)
+        let shard = shard(for: hash)
+        let rules = policy()
+        shard.lock()
+        defer { shard.unlock() }
+        switch shard.find(key, hash: hash, rules) {
+        case .live(let item):
+            shard.bump(item, now: rules.now)
+            return (.fresh, item)
+        case .stale(let item):
+            return (.stale, item)
+        case .none:
+            return (.missing, nil)
+        }
     }
 
     /// Updates the exptime of a live item (`touch`). Returns whether the key was found.
@@ -65,6 +110,14 @@ public final class Store: @unchecked Sendable {
         _ verb: StoreVerb, key: UnsafeRawBufferPointer, flags: UInt32, exptime: UInt32,
         casUnique: UInt64 = 0, value: UnsafeRawBufferPointer
     ) -> StoreOutcome {
+        storeReturningItem(verb, key: key, flags: flags, exptime: exptime, casUnique: casUnique, value: value).outcome
+    }
+
+    /// ``store(_:key:flags:exptime:casUnique:value:)``, also returning the item it linked.
+    public func storeReturningItem(
+        _ verb: StoreVerb, key: UnsafeRawBufferPointer, flags: UInt32, exptime: UInt32,
+        casUnique: UInt64 = 0, value: UnsafeRawBufferPointer
+    ) -> (outcome: StoreOutcome, item: Item?) {
         let hash = KeyHash.hash(key)
         let shard = shard(for: hash)
         var fresh: Item? = nil
@@ -73,29 +126,33 @@ public final class Store: @unchecked Sendable {
                 if value.count > 0 { target.copyMemory(from: value) }
             }
         }
-        let now = clock.now
+        let rules = policy()
+        let now = rules.now
         shard.lock()
         defer { shard.unlock() }
-        let existing = shard.find(key, hash: hash, now: now)
+        let found = shard.find(key, hash: hash, rules)
+        let existing = found.live
         switch verb {
         case .set:
             break
         case .add:
             if let existing {
                 shard.bump(existing, now: now)
-                return .notStored
+                return (.notStored, nil)
             }
         case .replace:
-            if existing == nil { return .notStored }
+            if existing == nil { return (.notStored, nil) }
         case .cas:
-            guard let existing else { return .notFound }
-            if existing.header.cas != casUnique { return .exists }
+            guard let existing else { return (.notFound, nil) }
+            if existing.header.cas != casUnique { return (.exists, nil) }
         case .append, .prepend:
-            guard let existing else { return .notStored }
+            guard let existing else { return (.notStored, nil) }
             fresh = combine(existing, with: value, key: key, prepend: verb == .prepend)
-            if fresh == nil { return .notStored }
+            if fresh == nil { return (.notStored, nil) }
         }
-        return replace(existing, with: fresh!, hash: hash, in: shard, now: now)
+        // A stale copy under the key is replaced too: a store ends it.
+        let outcome = replace(found.linked, with: fresh!, hash: hash, in: shard, rules)
+        return (outcome, outcome == .stored ? fresh : nil)
     }
 
     /// The value of `existing` with `value` added at one end; nil when the result is too large.
@@ -115,18 +172,19 @@ public final class Store: @unchecked Sendable {
     }
 
     /// Links `fresh` in place of `existing` (if any), making room first. Requires the shard lock.
-    private func replace(_ existing: Item?, with fresh: Item, hash: UInt64, in shard: Shard, now: UInt32) -> StoreOutcome {
+    private func replace(_ existing: Item?, with fresh: Item, hash: UInt64, in shard: Shard, _ rules: StalePolicy) -> StoreOutcome {
+        let now = rules.now
         let needed = fresh.footprint
         if !configuration.evictionEnabled {
             let freed = existing?.footprint ?? 0
-            if usedBytes.load(ordering: .relaxed) - freed + needed > configuration.memoryLimit {
+            if usedBytes.load(ordering: .relaxed) - freed + needed > memoryLimit {
                 return .outOfMemory
             }
         }
         if let existing {
             usedBytes.subtract(shard.unlink(existing, hash: hash), ordering: .relaxed)
         }
-        if configuration.evictionEnabled { makeRoom(needed, holding: shard, now: now) }
+        if configuration.evictionEnabled { makeRoom(needed, holding: shard, rules) }
         fresh.header.cas = nextCAS()
         usedBytes.add(shard.link(fresh, hash: hash, now: now), ordering: .relaxed)
         return .stored
@@ -134,24 +192,24 @@ public final class Store: @unchecked Sendable {
 
     /// Evicts until `bytes` more fit, from `shard` (whose lock is held) and then from any other
     /// shard whose lock can be taken without waiting.
-    private func makeRoom(_ bytes: Int, holding shard: Shard, now: UInt32) {
-        let limit = configuration.memoryLimit
+    private func makeRoom(_ bytes: Int, holding shard: Shard, _ rules: StalePolicy) {
+        let limit = memoryLimit
         while usedBytes.load(ordering: .relaxed) + bytes > limit {
-            let freed = shard.evictOldest(now: now)
+            let freed = shard.evictOldest(rules)
             if freed > 0 {
                 usedBytes.subtract(freed, ordering: .relaxed)
                 continue
             }
-            if !evictFromOtherShard(excluding: shard, now: now) { return }
+            if !evictFromOtherShard(excluding: shard, rules) { return }
         }
     }
 
-    private func evictFromOtherShard(excluding held: Shard, now: UInt32) -> Bool {
+    private func evictFromOtherShard(excluding held: Shard, _ rules: StalePolicy) -> Bool {
         let start = evictionCursor.wrappingAdd(1, ordering: .relaxed).oldValue
         for step in 0..<shards.count {
             let other = shards[(start &+ step) & (shards.count - 1)]
             if other === held || !other.tryLock() { continue }
-            let freed = other.evictOldest(now: now)
+            let freed = other.evictOldest(rules)
             other.unlock()
             if freed > 0 {
                 usedBytes.subtract(freed, ordering: .relaxed)
@@ -161,17 +219,18 @@ public final class Store: @unchecked Sendable {
         return false
     }
 
-    /// Removes `key`. Returns whether a live item was removed.
+    /// Removes `key`, a stale copy included. Returns whether a live item was removed.
     @discardableResult
     public func delete(_ key: UnsafeRawBufferPointer) -> Bool {
         let hash = KeyHash.hash(key)
         let shard = shard(for: hash)
-        let now = clock.now
+        let rules = policy()
         shard.lock()
         defer { shard.unlock() }
-        guard let item = shard.find(key, hash: hash, now: now) else { return false }
+        let found = shard.find(key, hash: hash, rules)
+        guard let item = found.linked else { return false }
         usedBytes.subtract(shard.unlink(item, hash: hash), ordering: .relaxed)
-        return true
+        return found.live != nil
     }
 
     /// `incr`/`decr`: parses the value with `parse`, adds (wrapping at 2^64) or subtracts (stopping
@@ -183,10 +242,10 @@ public final class Store: @unchecked Sendable {
     ) -> ArithmeticOutcome {
         let hash = KeyHash.hash(key)
         let shard = shard(for: hash)
-        let now = clock.now
+        let rules = policy()
         shard.lock()
         defer { shard.unlock() }
-        guard let existing = shard.find(key, hash: hash, now: now) else { return .notFound }
+        guard let existing = shard.find(key, hash: hash, rules).live else { return .notFound }
         let oldCount = Int(existing.header.valueCount)
         guard oldCount > 0, let current = existing.withValueAndTerminator({ parse($0) }) else { return .nonNumeric }
         let result = increment ? current &+ delta : (delta > current ? 0 : current - delta)
@@ -195,7 +254,7 @@ public final class Store: @unchecked Sendable {
         let fresh = Item.make(key: key, flags: existing.header.flags, exptime: existing.header.exptime, valueCount: length) { target in
             digits.copy(into: target)
         }
-        _ = replace(existing, with: fresh, hash: hash, in: shard, now: now)
+        _ = replace(existing, with: fresh, hash: hash, in: shard, rules)
         return .value(result)
     }
 
@@ -215,12 +274,20 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    /// Removes expired items from a slice of every shard; call periodically.
+    /// Turns every live item into a stale copy at once (soft invalidation): its stale window
+    /// starts now. Items stored afterwards are unaffected.
+    public func invalidateSoftly() {
+        softInvalidatedAt.store(clock.now, ordering: .relaxed)
+        softInvalidatedThrough.store(casSequence.load(ordering: .relaxed), ordering: .relaxed)
+    }
+
+    /// Removes dead items and moves new stale copies to the LRU tails, in a slice of every shard;
+    /// call periodically.
     public func crawlExpired(bucketsPerShard: Int = 64) {
-        let now = clock.now
+        let rules = policy()
         for shard in shards {
             shard.lock()
-            usedBytes.subtract(shard.crawl(bucketBudget: bucketsPerShard, now: now), ordering: .relaxed)
+            usedBytes.subtract(shard.crawl(bucketBudget: bucketsPerShard, rules), ordering: .relaxed)
             shard.unlock()
         }
     }

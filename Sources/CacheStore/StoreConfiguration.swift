@@ -6,6 +6,8 @@ public struct StoreConfiguration: Sendable {
     public var evictionEnabled: Bool
     /// Number of independently locked shards (a power of two).
     public var shardCount: Int
+    /// Seconds a stale copy (expired or soft-invalidated) is kept for `lockgen`.
+    public var staleTTL: UInt32
     /// Decides whether an item of this shape is within the item size limit; used when append or
     /// prepend grows a value.
     public var itemFits: @Sendable (_ keyCount: Int, _ flags: UInt32, _ valueCount: Int) -> Bool
@@ -15,12 +17,14 @@ public struct StoreConfiguration: Sendable {
         memoryLimit: Int = 64 * 1024 * 1024,
         evictionEnabled: Bool = true,
         shardCount: Int = 64,
+        staleTTL: UInt32 = 60,
         itemFits: @escaping @Sendable (Int, UInt32, Int) -> Bool = { _, _, count in count <= 1024 * 1024 }
     ) {
         precondition(shardCount > 0 && shardCount & (shardCount - 1) == 0, "shardCount must be a power of two")
         self.memoryLimit = memoryLimit
         self.evictionEnabled = evictionEnabled
         self.shardCount = shardCount
+        self.staleTTL = staleTTL
         self.itemFits = itemFits
     }
 }

@@ -24,6 +24,9 @@ public enum ArithmeticOutcome: Sendable, Equatable {
 
 /// Size and counters of a store, summed over its shards.
 public struct StoreStatistics: Sendable {
+    /// All zero.
+    public init() {}
+
     /// Items currently linked.
     public var currentItems = 0
     /// Their bytes, as counted against the limit.

@@ -1,4 +1,5 @@
 import CacheStore
+import Coordination
 import EventLoop
 import Logging
 import MemcacheProtocol
@@ -15,9 +16,12 @@ extension Connection {
         case .retrieval(let request):
             retrieve(request, buffer)
         case .storage(let request):
-            store(request, buffer)
+            if request.verb == .setgen { setgen(request, buffer) } else { store(request, buffer) }
         case .delete(let key, let noreply):
-            if state.store.delete(key.bytes(in: buffer)) {
+            let keyBytes = key.bytes(in: buffer)
+            let deleted = state.regions.region(for: keyBytes).store.delete(keyBytes)
+            state.leases.endLease(keyBytes)
+            if deleted {
                 stats.add(.deleteHits)
                 reply("DELETED\r\n", unless: noreply)
             } else {
@@ -28,7 +32,8 @@ extension Connection {
             arithmetic(request, buffer)
         case .touch(let key, let exptime, let noreply):
             stats.add(.cmdTouch)
-            if state.store.touch(key.bytes(in: buffer), exptime: state.clock.expiry(fromProtocol: exptime)) {
+            let keyBytes = key.bytes(in: buffer)
+            if state.regions.region(for: keyBytes).store.touch(keyBytes, exptime: state.clock.expiry(fromProtocol: exptime)) {
                 stats.add(.touchHits)
                 reply("TOUCHED\r\n", unless: noreply)
             } else {
@@ -37,11 +42,11 @@ extension Connection {
             }
         case .flushAll(let delay, let noreply):
             stats.add(.cmdFlush)
-            state.store.consumeCASUnique()
+            state.regions.defaultRegion.store.consumeCASUnique()
             if delay > 0 {
                 state.pendingFlush.store(state.clock.expiry(fromProtocol: delay), ordering: .relaxed)
             } else {
-                state.store.removeAll()
+                state.invalidateHard(nil)
             }
             reply("OK\r\n", unless: noreply)
         case .verbosity(let level, let noreply):
@@ -51,6 +56,19 @@ extension Connection {
             output.append("VERSION ")
             output.append(string: ServerState.version)
             output.append("\r\n")
+        case .lockgen(let key, let lease, let wait):
+            lockgen(key, leaseMilliseconds: lease, waitMilliseconds: wait, buffer)
+        case .unlockgen(let key, let token):
+            unlockgen(key, token: token, buffer)
+        case .lock(let name, let shared, let lease, let wait):
+            lock(name, shared: shared, leaseMilliseconds: lease, waitMilliseconds: wait, buffer)
+        case .unlock(let name, let token):
+            output.append(state.mutexes.unlock(LockKey(name.bytes(in: buffer)), token: token) ? "UNLOCKED\r\n" : "NOT_OWNER\r\n")
+        case .renew(let name, let token, let lease):
+            let renewed = state.mutexes.renew(LockKey(name.bytes(in: buffer)), token: token, leaseMilliseconds: lease)
+            output.append(renewed ? "RENEWED\r\n" : "NOT_OWNER\r\n")
+        case .invalidate(let region, let hard):
+            invalidate(region, hard: hard, buffer)
         case .metaNoop:
             output.append("MN\r\n")
         case .quit:
@@ -63,7 +81,10 @@ extension Connection {
             stats.add(.cmdSet)
             stats.add(.storeTooLarge)
             // memcached drops the old value: a failed set must not leave stale data behind.
-            if verb == .set { state.store.delete(key.bytes(in: buffer)) }
+            if verb == .set || verb == .setgen {
+                let keyBytes = key.bytes(in: buffer)
+                state.regions.region(for: keyBytes).store.delete(keyBytes)
+            }
             reply("SERVER_ERROR object too large for cache\r\n", unless: noreply)
         case .badDataChunk(let noreply):
             reply("CLIENT_ERROR bad data chunk\r\n", unless: noreply)
@@ -102,7 +123,7 @@ extension Connection {
             }
             let keyBytes = key.bytes(in: buffer)
             stats.add(touches ? .cmdTouch : .cmdGet)
-            if let item = state.store.get(keyBytes, newExptime: exptime) {
+            if let item = state.regions.region(for: keyBytes).store.get(keyBytes, newExptime: exptime) {
                 stats.add(touches ? .touchHits : .getHits)
                 appendValue(item, key: keyBytes, withCAS: request.verb.returnsCAS)
             } else {
@@ -137,13 +158,17 @@ extension Connection {
         let state = worker.state
         let stats = worker.statistics
         stats.add(.cmdSet)
-        let outcome = state.store.store(
-            StoreVerb(request.verb), key: request.key.bytes(in: buffer), flags: request.flags,
-            exptime: state.clock.expiry(fromProtocol: request.exptime), casUnique: request.casUnique,
-            value: request.data.bytes(in: buffer))
+        let keyBytes = request.key.bytes(in: buffer)
+        let region = state.regions.region(for: keyBytes)
+        let (outcome, item) = region.store.storeReturningItem(
+            StoreVerb(request.verb), key: keyBytes, flags: request.flags,
+            exptime: state.clock.expiry(fromProtocol: region.effectiveExptime(request.exptime)),
+            casUnique: request.unique, value: request.data.bytes(in: buffer))
         let noreply = request.noreply
         switch outcome {
         case .stored:
+            // Any store ends a generation lease and answers everyone waiting for the key.
+            if let item { state.leases.valueStored(keyBytes, value: item) }
             if request.verb == .cas { stats.add(.casHits) }
             reply("STORED\r\n", unless: noreply)
         case .notStored:
@@ -162,8 +187,9 @@ extension Connection {
 
     private func arithmetic(_ request: ArithmeticRequest, _ buffer: UnsafeRawBufferPointer) {
         let stats = worker.statistics
-        let outcome = worker.state.store.arithmetic(
-            request.key.bytes(in: buffer), increment: request.increment, delta: request.delta,
+        let keyBytes = request.key.bytes(in: buffer)
+        let outcome = worker.state.regions.region(for: keyBytes).store.arithmetic(
+            keyBytes, increment: request.increment, delta: request.delta,
             parse: NumberParsing.parseUInt64)
         switch outcome {
         case .value(let value):
@@ -194,6 +220,7 @@ extension StoreVerb {
         case .append: self = .append
         case .prepend: self = .prepend
         case .cas: self = .cas
+        case .setgen: self = .set
         }
     }
 }

@@ -1,3 +1,4 @@
+import Coordination
 import EventLoop
 import MemcacheProtocol
 
@@ -16,32 +17,50 @@ final class Connection: EventHandler {
     static let outputHighWater = 4 * 1024 * 1024
 
     let descriptor: Int32
+    /// Unique for the life of the server (descriptors are reused).
+    let serial: UInt64
     unowned let worker: Worker
     let input = InputBuffer()
     let output = OutputBuffer()
     var parser: TextParser
     private var readEvent: Event!
     private var writeEvent: Event!
+    private var parkTimer: Event!
+    /// The request waiting on the server, if any; nothing else is read or run meanwhile.
+    var parked: ParkedRequest?
+    /// Numbers this connection's waits, so a late answer cannot satisfy a later wait.
+    var waitSequence: UInt64 = 0
+    /// Whether this connection ever took part in locking (then closing must release).
+    var usedLocks = false
     private var writeEventAdded = false
     private var readEventAdded = false
     /// Set by `quit`, a hang-up or a fatal request: no more requests are read or run.
     private(set) var closing = false
     private var closed = false
 
-    init(descriptor: Int32, worker: Worker) {
+    init(descriptor: Int32, serial: UInt64, worker: Worker) {
         self.descriptor = descriptor
+        self.serial = serial
         self.worker = worker
         self.parser = TextParser(limits: worker.state.parserLimits)
         readEvent = Event(base: worker.base, descriptor: descriptor, what: Event.read | Event.persist, handler: self, tag: 0)
         writeEvent = Event(base: worker.base, descriptor: descriptor, what: Event.write | Event.persist, handler: self, tag: 1)
+        parkTimer = Event(base: worker.base, descriptor: -1, what: 0, handler: self, tag: 2)
     }
+
+    /// This connection as the lock tables know it.
+    var requester: Requester { Requester(worker: worker.index, connection: serial) }
 
     func start() {
         setReading(true)
     }
 
     func handle(_ event: Event, what: Int16) {
-        if event.tag == 0 { readable() } else { writable() }
+        switch event.tag {
+        case 0: readable()
+        case 1: writable()
+        default: parkTimerFired()
+        }
     }
 
     // MARK: - Reading
@@ -71,7 +90,7 @@ final class Connection: EventHandler {
 
     /// Decodes and executes every complete request in the input buffer.
     func executeBufferedRequests() {
-        while !closing {
+        while !closing && parked == nil {
             if output.count > Self.outputHighWater {
                 setReading(false)
                 return
@@ -90,7 +109,7 @@ final class Connection: EventHandler {
         }
     }
 
-    private func setReading(_ enabled: Bool) {
+    func setReading(_ enabled: Bool) {
         guard enabled != readEventAdded, !closed else { return }
         readEventAdded = enabled
         if enabled { readEvent.add() } else { readEvent.remove() }
@@ -99,6 +118,11 @@ final class Connection: EventHandler {
     // MARK: - Writing
 
     /// Writes queued output; watches for writability while some remains.
+    /// Arms the parked request's timer for the monotonic time `deadline` (ms).
+    func armParkTimer(at deadline: Int64) {
+        parkTimer.add(timeoutMilliseconds: Int(max(0, deadline - MonotonicClock.milliseconds())))
+    }
+
     func flush() {
         guard !closed else { return }
         while output.count > 0 {
@@ -124,7 +148,7 @@ final class Connection: EventHandler {
         }
         if closing {
             closeNow()
-        } else if !readEventAdded {
+        } else if !readEventAdded && parked == nil {
             // Output drained after a pause: run what was left in the input, then read again.
             setReading(true)
             executeBufferedRequests()
@@ -151,7 +175,13 @@ final class Connection: EventHandler {
         closing = true
         readEvent.free()
         writeEvent.free()
+        parkTimer.free()
+        parked = nil
         Glibc.close(descriptor)
+        if usedLocks {
+            worker.state.leases.connectionClosed(requester)
+            worker.state.mutexes.connectionClosed(requester)
+        }
         worker.connectionClosed(self)
     }
 }

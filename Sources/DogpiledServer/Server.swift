@@ -1,4 +1,5 @@
 import CacheStore
+import Coordination
 import EventLoop
 import Logging
 import Synchronization
@@ -28,8 +29,8 @@ public final class Server: EventHandler {
     private enum Tag: Int { case tick = 1, terminate = 2 }
 
     /// Creates a server; nothing is bound until ``bind()``.
-    public init(configuration: ServerConfiguration, logger: Logger) {
-        state = ServerState(configuration: configuration, logger: logger)
+    public init(configuration: ServerConfiguration, logger: Logger) throws {
+        state = try ServerState(configuration: configuration, logger: logger)
     }
 
     /// Opens the listening sockets. Throws if an address cannot be bound.
@@ -55,8 +56,9 @@ public final class Server: EventHandler {
         for index in 0..<state.workerStatistics.count {
             let worker = Worker(index: index, state: state)
             workers.append(worker)
-            worker.start()
         }
+        state.wakeRouter.install(workers)
+        for worker in workers { worker.start() }
         tickEvent = Event(base: base, descriptor: -1, what: Event.persist, handler: self, tag: Tag.tick.rawValue)
         tickEvent?.add(timeoutMilliseconds: 1000)
         for signalNumber in [SIGTERM, SIGINT] {
@@ -109,15 +111,21 @@ public final class Server: EventHandler {
         let pending = state.pendingFlush.load(ordering: .relaxed)
         if pending != 0 && pending <= now {
             state.pendingFlush.store(0, ordering: .relaxed)
-            state.store.removeAll()
+            state.invalidateHard(nil)
         }
-        state.store.crawlExpired()
+        for region in state.regions.all { region.store.crawlExpired() }
+        let monotonicNow = MonotonicClock.milliseconds()
+        state.leases.sweep(now: monotonicNow)
+        state.mutexes.sweep(now: monotonicNow)
     }
 
     private func shutdown() {
         for listener in listeners { listener.close() }
         listeners.removeAll()
         if let path = state.configuration.unixSocketPath { unlink(path) }
+        // Parked requests learn that the server is going away before their connections close.
+        state.leases.shutdown()
+        state.mutexes.shutdown()
         for worker in workers { worker.post(.stop) }
         for worker in workers { worker.join() }
         tickEvent?.free()

@@ -1,3 +1,5 @@
+import CacheStore
+
 /// Everything a ``Server`` needs to start, with memcached's defaults.
 public struct ServerConfiguration: Sendable {
     /// TCP port (`-p`); 0 picks a free one.
@@ -24,8 +26,14 @@ public struct ServerConfiguration: Sendable {
     public var backlog: Int32 = 1024
     /// Verbosity (`-v` count).
     public var verbosity: Int = 0
-    /// Shard count of the store.
+    /// Shard count of each region's store.
     public var shardCount: Int = 64
+    /// Regions besides `default` (and optionally `default`'s own settings).
+    public var regions: [RegionSettings] = []
+    /// Bound on lock state: generation leases plus named mutexes (`max_locks`).
+    public var maxLocks: Int = 100_000
+    /// Default wait of `lock`/`rlock` without `wait_ms`, in milliseconds.
+    public var lockWaitMilliseconds: Int = 5000
 
     /// The defaults.
     public init() {}

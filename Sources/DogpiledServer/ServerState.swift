@@ -1,4 +1,5 @@
 import CacheStore
+import Coordination
 import Logging
 import MemcacheProtocol
 import Synchronization
@@ -12,8 +13,20 @@ public final class ServerState: Sendable {
 
     /// The settings the server started with.
     public let configuration: ServerConfiguration
-    /// The item store.
-    public let store: Store
+    /// The regions and their stores.
+    public let regions: RegionSet
+    /// Generation leases (`lockgen`).
+    public let leases: LeaseTable
+    /// Named mutexes (`lock`, `rlock`).
+    public let mutexes: MutexTable
+    /// The stampede counters.
+    public let coordinationStatistics = CoordinationStatistics()
+    /// Lease and mutex entries in use against `max_locks`.
+    public let lockBudget: LockBudget
+    /// Routes wake-ups to the waiting connection's worker.
+    let wakeRouter = WakeRouter()
+    /// Serial numbers for connections.
+    let connectionSerials = Atomic<UInt64>(0)
     /// The expiry clock.
     public let clock: ServerClock
     /// Parser limits derived from the configuration.
@@ -36,7 +49,7 @@ public final class ServerState: Sendable {
     public let startedAt: Int64
 
     /// Creates the shared state.
-    public init(configuration: ServerConfiguration, logger: Logger, clock: ServerClock = ServerClock()) {
+    public init(configuration: ServerConfiguration, logger: Logger, clock: ServerClock = ServerClock()) throws {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
@@ -51,7 +64,13 @@ public final class ServerState: Sendable {
             itemFits: { keyCount, flags, valueCount in
                 itemLimits.itemFits(keyLength: keyCount, flags: flags, valueLength: valueCount)
             })
-        self.store = Store(configuration: storeConfiguration, clock: clock)
+        self.regions = try RegionSet(
+            settings: configuration.regions, totalMemory: configuration.memoryLimitBytes,
+            base: storeConfiguration, clock: clock)
+        let tokens = FencingTokens()
+        self.lockBudget = LockBudget(limit: configuration.maxLocks)
+        self.leases = LeaseTable(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
+        self.mutexes = MutexTable(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
         self.verbosity = Atomic(configuration.verbosity)
         self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }
         self.startedAt = clock.epoch + 2
@@ -64,6 +83,33 @@ public final class ServerState: Sendable {
 }
 
 extension ServerState {
+    /// Drops every item and stale copy of `region` (all regions if nil) and ends their leases:
+    /// `invalidate <region> hard`, and `flush_all` for every region.
+    func invalidateHard(_ region: Region?) {
+        for target in regions.all where region == nil || target === region {
+            target.store.removeAll()
+        }
+        leases.endLeases { key in
+            region == nil || key.bytes.withUnsafeBytes { regions.region(for: $0) } === region
+        }
+    }
+
+    /// Store counters summed over every region.
+    func storeStatistics() -> StoreStatistics {
+        var total = StoreStatistics()
+        for region in regions.all {
+            let part = region.store.statistics()
+            total.currentItems += part.currentItems
+            total.bytes += part.bytes
+            total.totalItems &+= part.totalItems
+            total.evictions &+= part.evictions
+            total.reclaimed &+= part.reclaimed
+            total.expiredUnfetched &+= part.expiredUnfetched
+            total.evictedUnfetched &+= part.evictedUnfetched
+        }
+        return total
+    }
+
     /// `stats reset`: zeroes the request counters.
     func resetStatistics() {
         for statistics in workerStatistics { statistics.reset() }

@@ -21,6 +21,8 @@ struct StatsReport {
         case "slabs": return block(slabs())
         case "sizes": return block([("sizes_status", "disabled")])
         case "reset": return "RESET\r\n"
+        case "regions": return block(regions())
+        case "locks": return block(locks())
         default: return "ERROR\r\n"
         }
     }
@@ -34,7 +36,7 @@ struct StatsReport {
 
     private func general() -> [(String, String)] {
         let configuration = state.configuration
-        let storeStats = state.store.statistics()
+        let storeStats = state.storeStatistics()
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func seconds(_ value: timeval) -> String {
@@ -74,6 +76,7 @@ struct StatsReport {
             ("evictions", String(storeStats.evictions)),
             ("reclaimed", String(storeStats.reclaimed)),
         ]
+        for (name, value) in state.coordinationStatistics.all { lines.append((name, String(value))) }
         return lines
     }
 
@@ -105,9 +108,46 @@ struct StatsReport {
         ]
     }
 
+    /// One block per region: its budget, use and settings.
+    private func regions() -> [(String, String)] {
+        var lines: [(String, String)] = []
+        for region in state.regions.all {
+            let stats = region.store.statistics()
+            let prefix = region.name
+            lines += [
+                ("\(prefix):memory_limit", String(region.store.memoryLimit)),
+                ("\(prefix):bytes", String(stats.bytes)),
+                ("\(prefix):curr_items", String(stats.currentItems)),
+                ("\(prefix):total_items", String(stats.totalItems)),
+                ("\(prefix):evictions", String(stats.evictions)),
+                ("\(prefix):reclaimed", String(stats.reclaimed)),
+                ("\(prefix):default_exptime", String(region.defaultExptime)),
+                ("\(prefix):stale_ttl", String(region.store.staleTTL)),
+                ("\(prefix):lock_wait_ms", String(region.lockWaitMilliseconds)),
+            ]
+        }
+        return lines
+    }
+
+    /// The lock table: entries against `max_locks`, leases, mutex holds and waiters.
+    private func locks() -> [(String, String)] {
+        let leases = state.leases.counts()
+        let mutexes = state.mutexes.counts()
+        return [
+            ("max_locks", String(state.configuration.maxLocks)),
+            ("entries", String(state.lockBudget.count)),
+            ("generation_keys", String(leases.entries)),
+            ("generation_leases", String(leases.leases)),
+            ("generation_waiters", String(leases.waiters)),
+            ("mutexes", String(mutexes.entries)),
+            ("mutex_holds", String(mutexes.holds)),
+            ("mutex_waiters", String(mutexes.waiters)),
+        ]
+    }
+
     /// dogpiled allocates each item exactly (no slab classes), so the store is one class: 1.
     private func items() -> [(String, String)] {
-        let storeStats = state.store.statistics()
+        let storeStats = state.storeStatistics()
         guard storeStats.currentItems > 0 else { return [] }
         return [
             ("items:1:number", String(storeStats.currentItems)),
@@ -121,7 +161,7 @@ struct StatsReport {
 
     /// No slab classes: memcached's totals only, with the store's bytes as `total_malloced`.
     private func slabs() -> [(String, String)] {
-        let storeStats = state.store.statistics()
+        let storeStats = state.storeStatistics()
         return [
             ("active_slabs", "0"),
             ("total_malloced", String(storeStats.bytes)),

@@ -1,6 +1,8 @@
 import CacheStore
+import Coordination
 import EventLoop
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -13,6 +15,8 @@ public final class Worker: @unchecked Sendable {
     public enum Message {
         /// A new client socket to serve.
         case adopt(descriptor: Int32)
+        /// A parked request of connection `connection` is answered.
+        case wake(connection: UInt64, sequence: UInt64, outcome: WakeOutcome)
         /// Stop: close every connection and end the loop.
         case stop
     }
@@ -23,7 +27,7 @@ public final class Worker: @unchecked Sendable {
     let state: ServerState
     let statistics: WorkerStatistics
     private var mailbox: Mailbox<Message>!
-    private var connections: [Int32: Connection] = [:]
+    private var connections: [UInt64: Connection] = [:]
     private var thread: pthread_t?
 
     init(index: Int, state: ServerState) {
@@ -60,9 +64,13 @@ public final class Worker: @unchecked Sendable {
     private func receive(_ message: Message) {
         switch message {
         case .adopt(let descriptor):
-            let connection = Connection(descriptor: descriptor, worker: self)
-            connections[descriptor] = connection
+            let serial = state.connectionSerials.wrappingAdd(1, ordering: .relaxed).newValue
+            let connection = Connection(descriptor: descriptor, serial: serial, worker: self)
+            connections[serial] = connection
             connection.start()
+        case .wake(let serial, let sequence, let outcome):
+            // A connection that closed meanwhile has already given back what it held.
+            connections[serial]?.wake(sequence: sequence, outcome: outcome)
         case .stop:
             for connection in Array(connections.values) { connection.closeNow() }
             mailbox.stopWatching()
@@ -72,7 +80,7 @@ public final class Worker: @unchecked Sendable {
 
     /// Called by a connection once its socket is closed.
     func connectionClosed(_ connection: Connection) {
-        connections[connection.descriptor] = nil
+        connections[connection.serial] = nil
         state.currentConnections.subtract(1, ordering: .relaxed)
     }
 }

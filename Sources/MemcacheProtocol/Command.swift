@@ -20,6 +20,18 @@ public enum Command {
     case verbosity(level: UInt32, noreply: Bool)
     /// `version`.
     case version
+    /// `lockgen <key> <lease_ms> [<wait_ms>]`: the dogpile lock on a cached value.
+    case lockgen(key: ByteSpan, leaseMilliseconds: Int, waitMilliseconds: Int?)
+    /// `unlockgen <key> <token>`: give a generation lease back without a value.
+    case unlockgen(key: ByteSpan, token: UInt64)
+    /// `lock` / `rlock <name> <lease_ms> [<wait_ms>]`.
+    case lock(name: ByteSpan, shared: Bool, leaseMilliseconds: Int, waitMilliseconds: Int?)
+    /// `unlock <name> <token>`.
+    case unlock(name: ByteSpan, token: UInt64)
+    /// `renew <name> <token> <lease_ms>`.
+    case renew(name: ByteSpan, token: UInt64, leaseMilliseconds: Int)
+    /// `invalidate <region> hard|soft`.
+    case invalidate(region: ByteSpan, hard: Bool)
     /// `mn`, the meta protocol's no-op: answered `MN`.
     case metaNoop
     /// `quit`: close after the replies already queued are written.
@@ -75,6 +87,8 @@ public struct RetrievalRequest {
 /// The six storage verbs.
 public enum StorageVerb: UInt8, Sendable {
     case set, add, replace, append, prepend, cas
+    /// dogpiled's `setgen`: a `set` fenced by a generation lease token.
+    case setgen
 }
 
 /// A storage request with its data block.
@@ -87,8 +101,8 @@ public struct StorageRequest {
     public var flags: UInt32
     /// memcached exptime as sent.
     public var exptime: Int32
-    /// The CAS unique of a `cas` request; 0 otherwise.
-    public var casUnique: UInt64
+    /// The CAS unique of a `cas` request, the lease token of a `setgen`; 0 otherwise.
+    public var unique: UInt64
     /// The value, without its trailing `\r\n`.
     public var data: ByteSpan
     /// Whether the reply is suppressed.

@@ -31,6 +31,9 @@ extension TextParser {
                 return reply(.stats(arguments: ByteSpan(offset: start, count: tokens.end - start)))
             }
             if named("shutdown") { return reply(.failure(.shutdownDisabled, noreply: false)) }
+            if named("setgen") {
+                return within(7, 8) ? beginStorage(.setgen, tokens, buffer, consumed: consumed) : unknown
+            }
             return unknown
         case UInt8(ascii: "a"):
             if named("add") || named("append") {
@@ -45,6 +48,7 @@ extension TextParser {
             return unknown
         case UInt8(ascii: "i"):
             if named("incr") { return within(4, 5) ? reply(arithmetic(true, tokens, buffer)) : unknown }
+            if named("invalidate") { return ntokens == 4 ? reply(invalidate(tokens, buffer)) : unknown }
             return unknown
         case UInt8(ascii: "d"):
             if named("delete") { return within(3, 5) ? reply(delete(tokens, buffer)) : unknown }
@@ -65,6 +69,7 @@ extension TextParser {
         if named("version") { return reply(.version) }
         if named("quit") { return reply(.quit) }
         if named("verbosity") { return within(3, 4) ? reply(verbosity(tokens, buffer)) : unknown }
+        if let lockCommand = lockVerb(named, tokens, buffer) { return reply(lockCommand) }
         if ntokens >= 2, tokens.realCount >= 1 {
             let last = tokens[tokens.realCount - 1]
             if last.count >= 5, TokenizedLine.equals(buffer, ByteSpan(offset: last.offset, count: 5), "HTTP/") {

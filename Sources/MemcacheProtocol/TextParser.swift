@@ -109,18 +109,26 @@ public struct TextParser {
         guard key.count <= limits.maximumKeyLength else {
             return .command(.failure(.badFormat, noreply: noreply), consumed: consumed)
         }
-        guard let flags = NumberParsing.parseUInt32(tokens[2].bytes(in: buffer)),
-              let exptime = NumberParsing.parseInt32(tokens[3].bytes(in: buffer)),
-              let length = NumberParsing.parseInt32(tokens[4].bytes(in: buffer))
+        // setgen carries its lease token before the usual fields.
+        let shift = verb == .setgen ? 1 : 0
+        var unique: UInt64 = 0
+        if verb == .setgen {
+            guard let token = NumberParsing.parseUInt64(tokens[2].bytes(in: buffer)) else {
+                return .command(.failure(.badFormat, noreply: noreply), consumed: consumed)
+            }
+            unique = token
+        }
+        guard let flags = NumberParsing.parseUInt32(tokens[2 + shift].bytes(in: buffer)),
+              let exptime = NumberParsing.parseInt32(tokens[3 + shift].bytes(in: buffer)),
+              let length = NumberParsing.parseInt32(tokens[4 + shift].bytes(in: buffer))
         else {
             return .command(.failure(.badFormat, noreply: noreply), consumed: consumed)
         }
-        var casUnique: UInt64 = 0
         if verb == .cas {
-            guard let unique = NumberParsing.parseUInt64(tokens[5].bytes(in: buffer)) else {
+            guard let value = NumberParsing.parseUInt64(tokens[5].bytes(in: buffer)) else {
                 return .command(.failure(.badFormat, noreply: noreply), consumed: consumed)
             }
-            casUnique = unique
+            unique = value
         }
         guard length >= 0, length <= Int32.max - 2 else {
             return .command(.failure(.badFormat, noreply: noreply), consumed: consumed)
@@ -131,7 +139,7 @@ public struct TextParser {
             return .command(.tooLarge(key: key, verb: verb, noreply: noreply), consumed: consumed)
         }
         let request = StorageRequest(
-            verb: verb, key: key, flags: flags, exptime: exptime, casUnique: casUnique,
+            verb: verb, key: key, flags: flags, exptime: exptime, unique: unique,
             data: ByteSpan(offset: consumed, count: valueLength), noreply: noreply)
         return finishStorage(request, total: consumed + valueLength + 2, buffer)
     }

@@ -111,7 +111,12 @@ struct DogpiledCommand: ParsableCommand {
         }
 
         let logger = LoggerSetup.makeLogger(verbosity: verbose)
-        let server = Server(configuration: configuration, logger: logger)
+        let server: Server
+        do {
+            server = try Server(configuration: configuration, logger: logger)
+        } catch {
+            throw ValidationError("\(error)")
+        }
         do {
             try server.bind()
         } catch {

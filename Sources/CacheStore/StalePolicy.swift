@@ -1,0 +1,60 @@
+/// How fresh an item is, judged by a ``Store``'s rules of the moment.
+///
+/// An item past its exptime, or stored before a soft invalidation, is a *stale copy*: invisible to
+/// every classic verb, served only by `lockgen`, and kept for `staleTTL` seconds from the moment it
+/// became stale. Past that it is dead and is unlinked when next seen.
+struct StalePolicy {
+    /// The clock reading.
+    let now: UInt32
+    /// Seconds a stale copy is kept.
+    let staleTTL: UInt32
+    /// Items with a CAS unique up to this one were soft-invalidated (0: none).
+    let softInvalidatedThrough: UInt64
+    /// When that soft invalidation happened.
+    let softInvalidatedAt: UInt32
+
+    enum Freshness { case live, stale, dead }
+
+    @inline(__always)
+    func classify(_ item: Item) -> Freshness {
+        let header = item.header
+        var staleSince = UInt32.max
+        if header.exptime != 0 && header.exptime <= now { staleSince = header.exptime }
+        if header.cas <= softInvalidatedThrough { staleSince = min(staleSince, softInvalidatedAt) }
+        if staleSince == .max { return .live }
+        return UInt64(staleSince) + UInt64(staleTTL) > UInt64(now) ? .stale : .dead
+    }
+}
+
+/// What a shard found under a key.
+enum Lookup {
+    case live(Item)
+    case stale(Item)
+    case none
+
+    /// The item if it is live.
+    @inline(__always)
+    var live: Item? {
+        if case .live(let item) = self { return item }
+        return nil
+    }
+
+    /// The linked item, live or stale (the one a store must replace).
+    @inline(__always)
+    var linked: Item? {
+        switch self {
+        case .live(let item), .stale(let item): item
+        case .none: nil
+        }
+    }
+}
+
+/// What ``Store/generationLookup(_:)`` found, for the dogpile decision.
+public enum ValueFreshness: Sendable, Equatable {
+    /// A live value.
+    case fresh
+    /// A stale copy.
+    case stale
+    /// Nothing.
+    case missing
+}

@@ -1,0 +1,50 @@
+import Synchronization
+
+/// The stampede counters of PROTOCOL.md section 4.
+public final class CoordinationStatistics: Sendable {
+    /// `lockgen` answered with a fresh value.
+    public let lockgenHits = Atomic<UInt64>(0)
+    /// `lockgen` answered `STALE`.
+    public let lockgenStale = Atomic<UInt64>(0)
+    /// `GEN` grants (at once or after waiting).
+    public let lockgenGen = Atomic<UInt64>(0)
+    /// `lockgen` requests that waited.
+    public let lockgenWaits = Atomic<UInt64>(0)
+    /// `lockgen` waits that ended in `BUSY`.
+    public let lockgenTimeouts = Atomic<UInt64>(0)
+    /// Generation leases that ran out.
+    public let leasesExpired = Atomic<UInt64>(0)
+    /// Mutex grants.
+    public let mutexLocked = Atomic<UInt64>(0)
+    /// Mutex requests that waited.
+    public let mutexWaits = Atomic<UInt64>(0)
+    /// Mutex waits that ended in `BUSY`.
+    public let mutexTimeouts = Atomic<UInt64>(0)
+    /// Mutex holds that ran out.
+    public let mutexExpired = Atomic<UInt64>(0)
+
+    /// All zero.
+    public init() {}
+
+    /// The counters by their `stats` names, in PROTOCOL.md's order.
+    public var all: [(String, UInt64)] {
+        [
+            ("lockgen_hits", lockgenHits.load(ordering: .relaxed)),
+            ("lockgen_stale", lockgenStale.load(ordering: .relaxed)),
+            ("lockgen_gen", lockgenGen.load(ordering: .relaxed)),
+            ("lockgen_waits", lockgenWaits.load(ordering: .relaxed)),
+            ("lockgen_timeouts", lockgenTimeouts.load(ordering: .relaxed)),
+            ("leases_expired", leasesExpired.load(ordering: .relaxed)),
+            ("mutex_locked", mutexLocked.load(ordering: .relaxed)),
+            ("mutex_waits", mutexWaits.load(ordering: .relaxed)),
+            ("mutex_timeouts", mutexTimeouts.load(ordering: .relaxed)),
+            ("mutex_expired", mutexExpired.load(ordering: .relaxed)),
+        ]
+    }
+}
+
+extension Atomic where Value == UInt64 {
+    /// Adds one.
+    @inline(__always)
+    func increment() { wrappingAdd(1, ordering: .relaxed) }
+}
