@@ -1,5 +1,6 @@
 import ArgumentParser
 import DogpiledServer
+import CacheStore
 import Logging
 
 #if canImport(Glibc)
@@ -71,6 +72,15 @@ struct DogpiledCommand: ParsableCommand {
     @Flag(name: [.customShort("d"), .customLong("daemon")], help: "Not supported: run dogpiled in the foreground (e.g. under systemd).")
     var daemonize = false
 
+    @Option(name: .customLong("region"), help: "Declare a region: NAME:memory=64m,exptime=0,stale_ttl=60,lock_wait_ms=5000 (repeatable).")
+    var region: [String] = []
+
+    @Option(name: .customLong("max-locks"), help: "Bound on generation leases plus named mutexes.")
+    var maxLocks: Int = 100_000
+
+    @Option(name: .customLong("lock-wait-ms"), help: "Default wait of lock/rlock without wait_ms, in milliseconds.")
+    var lockWaitMs: Int = 5000
+
     @Flag(name: [.customShort("V")], help: "Print the version and exit.")
     var printVersion = false
 
@@ -84,6 +94,8 @@ struct DogpiledCommand: ParsableCommand {
         guard maxReqsPerEvent >= 1 else { throw ValidationError("-R must be at least 1") }
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("-p must be a TCP port (0..65535)") }
         guard UInt32(unixMask, radix: 8) != nil else { throw ValidationError("-a must be an octal mask, e.g. 700") }
+        guard maxLocks >= 1 else { throw ValidationError("--max-locks must be at least 1") }
+        guard (0...600_000).contains(lockWaitMs) else { throw ValidationError("--lock-wait-ms must be in 0...600000") }
     }
 
     func run() throws {
@@ -104,6 +116,9 @@ struct DogpiledCommand: ParsableCommand {
         configuration.requestsPerEvent = maxReqsPerEvent
         configuration.backlog = listenBacklog
         configuration.verbosity = verbose
+        configuration.regions = try region.map(RegionArgument.parse)
+        configuration.maxLocks = maxLocks
+        configuration.lockWaitMilliseconds = lockWaitMs
         guard configuration.itemSizeLimit >= 1024 else { throw ValidationError("-I: item size limit cannot be less than 1024 bytes") }
         guard configuration.itemSizeLimit <= 1024 * 1024 * 1024 else { throw ValidationError("-I: item size limit cannot be more than 1 GiB") }
         guard configuration.itemSizeLimit <= configuration.memoryLimitBytes / 2 else {
