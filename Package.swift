@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // libevent, as Debian packages it (libevent-dev).
@@ -41,18 +42,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The config file (TOML): schema check with line numbers, precedence under the flags.
+        .target(
+            name: "DogpiledConfiguration",
+            dependencies: [
+                "DogpiledServer", "CacheStore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
         .executableTarget(
             name: "dogpiled",
             dependencies: [
-                "DogpiledServer",
+                "DogpiledServer", "DogpiledConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "MemcacheProtocolTests", dependencies: ["MemcacheProtocol"]),
-        .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore"]),
+        .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore", "MemcacheProtocol"]),
         .testTarget(name: "DogpileTests", dependencies: ["Dogpile"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
+        .testTarget(name: "DogpiledConfigurationTests", dependencies: ["DogpiledConfiguration"]),
         .testTarget(name: "DogpiledIntegrationTests", dependencies: ["dogpiled"]),
     ]
 )

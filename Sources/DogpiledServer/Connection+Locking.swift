@@ -71,7 +71,7 @@ extension Connection {
         let outcome = state.mutexes.lock(
             key, mode: shared ? .shared : .exclusive, requester: requester, ticket: ticket,
             leaseMilliseconds: leaseMilliseconds,
-            waitMilliseconds: waitMilliseconds ?? state.configuration.lockWaitMilliseconds)
+            waitMilliseconds: waitMilliseconds ?? state.mutexLockWait.load(ordering: .relaxed))
         switch outcome {
         case .locked(let token): appendTokenLine("LOCKED ", token)
         case .busy: output.append("BUSY\r\n")
@@ -125,6 +125,13 @@ extension Connection {
             output.append("SERVER_ERROR shutting down\r\n")
         }
         resume()
+    }
+
+    /// The server is stopping: a parked request is answered now rather than dropped.
+    func answerParkedRequestForShutdown() {
+        guard parked != nil else { return }
+        parked = nil
+        output.append("SERVER_ERROR shutting down\r\n")
     }
 
     func parkTimerFired() {

@@ -26,7 +26,17 @@ public final class Server: EventHandler {
     /// TCP ports actually bound (useful with port 0).
     public private(set) var boundPorts: [Int] = []
 
-    private enum Tag: Int { case tick = 1, terminate = 2 }
+    private enum Tag: Int { case tick = 1, terminate = 2, reload = 3 }
+
+    /// Called on the acceptor's thread once the workers run and the sockets accept (systemd's
+    /// READY=1 goes here).
+    public var onReady: (() -> Void)?
+    /// Called on SIGHUP, on the acceptor's thread.
+    public var onReload: (() -> Void)?
+    /// Called when a stop begins (systemd's STOPPING=1).
+    public var onStopping: (() -> Void)?
+    /// How long a stop waits for queued replies to be written, in milliseconds.
+    public var drainMilliseconds = 2000
 
     /// Creates a server; nothing is bound until ``bind()``.
     public init(configuration: ServerConfiguration, logger: Logger) throws {
@@ -61,11 +71,12 @@ public final class Server: EventHandler {
         for worker in workers { worker.start() }
         tickEvent = Event(base: base, descriptor: -1, what: Event.persist, handler: self, tag: Tag.tick.rawValue)
         tickEvent?.add(timeoutMilliseconds: 1000)
-        for signalNumber in [SIGTERM, SIGINT] {
-            let event = Event(base: base, descriptor: signalNumber, what: Event.signal | Event.persist, handler: self, tag: Tag.terminate.rawValue)
+        for (signalNumber, tag) in [(SIGTERM, Tag.terminate), (SIGINT, .terminate), (SIGHUP, .reload)] {
+            let event = Event(base: base, descriptor: signalNumber, what: Event.signal | Event.persist, handler: self, tag: tag.rawValue)
             event.add()
             signalEvents.append(event)
         }
+        onReady?()
         base.run()
         shutdown()
     }
@@ -79,8 +90,10 @@ public final class Server: EventHandler {
         switch Tag(rawValue: event.tag) {
         case .tick: housekeeping()
         case .terminate:
-            state.logger.notice("signal received, shutting down")
+            state.logger.notice("shutting down", metadata: ["reason": "signal"])
             stop()
+        case .reload:
+            onReload?()
         case nil: break
         }
     }
@@ -120,16 +133,17 @@ public final class Server: EventHandler {
     }
 
     private func shutdown() {
+        onStopping?()
         for listener in listeners { listener.close() }
         listeners.removeAll()
         if let path = state.configuration.unixSocketPath { unlink(path) }
         // Parked requests learn that the server is going away before their connections close.
         state.leases.shutdown()
         state.mutexes.shutdown()
-        for worker in workers { worker.post(.stop) }
+        for worker in workers { worker.post(.stop(drainMilliseconds: drainMilliseconds)) }
         for worker in workers { worker.join() }
         tickEvent?.free()
         for event in signalEvents { event.free() }
-        state.logger.notice("stopped")
+        state.logger.notice("stopped", metadata: ["uptime_s": "\(state.clock.now - 2)"])
     }
 }

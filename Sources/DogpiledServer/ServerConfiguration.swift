@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var backlog: Int32 = 1024
     /// Verbosity (`-v` count).
     public var verbosity: Int = 0
+    /// Pid file (`-P`), written once listening.
+    public var pidFile: String? = nil
     /// Shard count of each region's store.
     public var shardCount: Int = 64
     /// Regions besides `default` (and optionally `default`'s own settings).

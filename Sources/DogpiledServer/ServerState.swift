@@ -41,6 +41,8 @@ public final class ServerState: Sendable {
     public let totalConnections = Atomic<UInt64>(0)
     /// Connections refused at the limit.
     public let rejectedConnections = Atomic<UInt64>(0)
+    /// Default wait of `lock`/`rlock` in milliseconds (reloadable).
+    public let mutexLockWait: Atomic<Int>
     /// Pending delayed `flush_all`, as a clock reading (0: none).
     public let pendingFlush = Atomic<UInt32>(0)
     /// Per-worker counters, one per worker.
@@ -72,6 +74,7 @@ public final class ServerState: Sendable {
         self.leases = LeaseTable(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
         self.mutexes = MutexTable(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
         self.verbosity = Atomic(configuration.verbosity)
+        self.mutexLockWait = Atomic(configuration.lockWaitMilliseconds)
         self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }
         self.startedAt = clock.epoch + 2
     }

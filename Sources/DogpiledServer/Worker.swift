@@ -10,15 +10,16 @@ import Glibc
 
 /// One worker thread: its own event base, the connections it was handed, and a mailbox through
 /// which the acceptor (and, later, other workers) reach it.
-public final class Worker: @unchecked Sendable {
+public final class Worker: EventHandler, @unchecked Sendable {
     /// Messages a worker accepts from other threads.
     public enum Message {
         /// A new client socket to serve.
         case adopt(descriptor: Int32)
         /// A parked request of connection `connection` is answered.
         case wake(connection: UInt64, sequence: UInt64, outcome: WakeOutcome)
-        /// Stop: close every connection and end the loop.
-        case stop
+        /// Stop: read nothing more, let queued replies drain for up to `drainMilliseconds`, then
+        /// close every connection and end the loop.
+        case stop(drainMilliseconds: Int)
     }
 
     /// Index among the server's workers.
@@ -29,6 +30,9 @@ public final class Worker: @unchecked Sendable {
     private var mailbox: Mailbox<Message>!
     private var connections: [UInt64: Connection] = [:]
     private var thread: pthread_t?
+    private var stopping = false
+    private var finished = false
+    private var drainTimer: Event?
 
     init(index: Int, state: ServerState) {
         self.index = index
@@ -64,6 +68,11 @@ public final class Worker: @unchecked Sendable {
     private func receive(_ message: Message) {
         switch message {
         case .adopt(let descriptor):
+            if stopping {
+                close(descriptor)
+                state.currentConnections.subtract(1, ordering: .relaxed)
+                return
+            }
             let serial = state.connectionSerials.wrappingAdd(1, ordering: .relaxed).newValue
             let connection = Connection(descriptor: descriptor, serial: serial, worker: self)
             connections[serial] = connection
@@ -71,16 +80,41 @@ public final class Worker: @unchecked Sendable {
         case .wake(let serial, let sequence, let outcome):
             // A connection that closed meanwhile has already given back what it held.
             connections[serial]?.wake(sequence: sequence, outcome: outcome)
-        case .stop:
-            for connection in Array(connections.values) { connection.closeNow() }
-            mailbox.stopWatching()
-            base.stop()
+        case .stop(let drainMilliseconds):
+            stopping = true
+            for connection in Array(connections.values) {
+                connection.answerParkedRequestForShutdown()
+                connection.beginClosing()
+                connection.flush()
+            }
+            if connections.isEmpty {
+                finishStopping()
+            } else {
+                drainTimer = Event(base: base, descriptor: -1, what: 0, handler: self)
+                drainTimer?.add(timeoutMilliseconds: drainMilliseconds)
+            }
         }
+    }
+
+    /// Ends the loop, closing what did not drain in time.
+    private func finishStopping() {
+        guard !finished else { return }
+        finished = true
+        for connection in Array(connections.values) { connection.closeNow() }
+        drainTimer?.free()
+        drainTimer = nil
+        mailbox.stopWatching()
+        base.stop()
+    }
+
+    public func handle(_ event: Event, what: Int16) {
+        finishStopping()
     }
 
     /// Called by a connection once its socket is closed.
     func connectionClosed(_ connection: Connection) {
         connections[connection.serial] = nil
         state.currentConnections.subtract(1, ordering: .relaxed)
+        if stopping && connections.isEmpty { finishStopping() }
     }
 }

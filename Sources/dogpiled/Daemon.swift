@@ -1,0 +1,48 @@
+import ArgumentParser
+import DogpiledConfiguration
+import DogpiledServer
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process around the server: logging, binding, privileges, pid file, systemd notifications
+/// and SIGHUP reloads.
+struct Daemon {
+    let configuration: ServerConfiguration
+    let configPath: String?
+    let user: String?
+
+    func run() throws {
+        let level = LogLevelControl(verbosity: configuration.verbosity)
+        let logger = LoggerSetup.makeLogger(level: level)
+        let server: Server
+        do {
+            server = try Server(configuration: configuration, logger: logger)
+            try server.bind()
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(71)
+        }
+        if let user { try Privileges.drop(to: user, logger: logger) }
+        if let path = configuration.pidFile { try PidFile.write(to: path) }
+        logger.notice("starting", metadata: EffectiveSettings.metadata(configuration, ports: server.boundPorts))
+        let notifier = SystemdNotifier()
+        server.onReady = {
+            logger.notice("listening", metadata: [
+                "on": "\(configuration.unixSocketPath ?? configuration.listenAddresses.joined(separator: ","))",
+                "ports": "\(server.boundPorts.map(String.init).joined(separator: ","))",
+            ])
+            notifier.send("READY=1\nSTATUS=accepting connections\nMAINPID=\(getpid())")
+        }
+        server.onStopping = { notifier.send("STOPPING=1") }
+        server.onReload = {
+            notifier.send("RELOADING=1")
+            Reloader(configPath: configPath, running: configuration, state: server.state, level: level, logger: logger).reload()
+            notifier.send("READY=1")
+        }
+        server.run()
+        if let path = configuration.pidFile { unlink(path) }
+    }
+}

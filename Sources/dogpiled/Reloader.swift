@@ -1,0 +1,98 @@
+import CacheStore
+import DogpiledConfiguration
+import DogpiledServer
+import Logging
+
+/// SIGHUP: re-reads the config file and applies what can change while running (region budgets,
+/// default exptimes, stale TTLs and lock waits, the mutex lock wait, verbosity), logging each
+/// change. Settings that need a restart are reported, not applied; a bad file changes nothing.
+///
+/// Command-line flags still win over the file, as at start-up: the running values of flagged
+/// settings stay as they are because the file's new values are compared against them only for
+/// settings the file sets.
+struct Reloader {
+    let configPath: String?
+    let running: ServerConfiguration
+    let state: ServerState
+    let level: LogLevelControl
+    let logger: Logger
+
+    func reload() {
+        guard let configPath else {
+            logger.notice("reload: no --config file; nothing to reload")
+            return
+        }
+        var fresh = running
+        do {
+            try ConfigurationFile.load(path: configPath).apply(to: &fresh)
+            try ConfigurationCheck.validate(fresh)
+        } catch {
+            logger.error("reload failed, settings unchanged: \(error)")
+            return
+        }
+        var changes: [String] = []
+        let current = state.verbosity.load(ordering: .relaxed)
+        if fresh.verbosity != current {
+            state.verbosity.store(fresh.verbosity, ordering: .relaxed)
+            level.set(verbosity: fresh.verbosity)
+            changes.append("verbosity \(current) -> \(fresh.verbosity)")
+        }
+        let wait = state.mutexLockWait.load(ordering: .relaxed)
+        if fresh.lockWaitMilliseconds != wait {
+            state.mutexLockWait.store(fresh.lockWaitMilliseconds, ordering: .relaxed)
+            changes.append("lock_wait_ms \(wait) -> \(fresh.lockWaitMilliseconds)")
+        }
+        changes += reloadRegions(fresh)
+        let restartOnly = restartOnlyChanges(fresh)
+        if !restartOnly.isEmpty {
+            logger.warning("reload: these settings change only on restart: \(restartOnly.joined(separator: ", "))")
+        }
+        logger.notice("reloaded \(configPath)", metadata: ["changes": "\(changes.isEmpty ? "none" : changes.joined(separator: "; "))"])
+    }
+
+    private func reloadRegions(_ fresh: ServerConfiguration) -> [String] {
+        let declared = Set(fresh.regions.map(\.name)).subtracting(["default"])
+        let existing = Set(state.regions.all.dropFirst().map(\.name))
+        guard declared == existing else {
+            logger.warning("reload: regions cannot be added or removed while running (have \(existing.sorted()), file has \(declared.sorted()))")
+            return []
+        }
+        var changes: [String] = []
+        let carved = fresh.regions.filter { $0.name != "default" }.reduce(0) { $0 + ($1.memoryBytes ?? 0) }
+        for region in state.regions.all {
+            let settings = fresh.regions.first { $0.name == region.name } ?? RegionSettings(name: region.name)
+            let memory = region.name == "default" ? fresh.memoryLimitBytes - carved : (settings.memoryBytes ?? region.store.memoryLimit)
+            if memory != region.store.memoryLimit {
+                changes.append("\(region.name).memory \(region.store.memoryLimit) -> \(memory)")
+                region.store.memoryLimit = memory
+            }
+            if settings.defaultExptime != region.defaultExptime {
+                changes.append("\(region.name).exptime \(region.defaultExptime) -> \(settings.defaultExptime)")
+                region.defaultExptime = settings.defaultExptime
+            }
+            if settings.staleTTL != region.store.staleTTL {
+                changes.append("\(region.name).stale_ttl \(region.store.staleTTL) -> \(settings.staleTTL)")
+                region.store.staleTTL = settings.staleTTL
+            }
+            if settings.lockWaitMilliseconds != region.lockWaitMilliseconds {
+                changes.append("\(region.name).lock_wait_ms \(region.lockWaitMilliseconds) -> \(settings.lockWaitMilliseconds)")
+                region.lockWaitMilliseconds = settings.lockWaitMilliseconds
+            }
+        }
+        return changes
+    }
+
+    private func restartOnlyChanges(_ fresh: ServerConfiguration) -> [String] {
+        var names: [String] = []
+        if fresh.port != running.port { names.append("port") }
+        if fresh.listenAddresses != running.listenAddresses { names.append("listen") }
+        if fresh.unixSocketPath != running.unixSocketPath { names.append("unix_socket") }
+        if fresh.threads != running.threads { names.append("threads") }
+        if fresh.maxConnections != running.maxConnections { names.append("max_connections") }
+        if fresh.memoryLimitMegabytes != running.memoryLimitMegabytes { names.append("memory") }
+        if fresh.itemSizeLimit != running.itemSizeLimit { names.append("item_size_max") }
+        if fresh.evictionEnabled != running.evictionEnabled { names.append("evictions") }
+        if fresh.maxLocks != running.maxLocks { names.append("max_locks") }
+        return names
+    }
+}
