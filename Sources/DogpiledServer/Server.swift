@@ -118,8 +118,13 @@ public final class Server: EventHandler {
         worker.post(.adopt(descriptor: descriptor))
     }
 
+    private var ticks = 0
+    private var evictionsLogged: UInt64 = 0
+
     private func housekeeping() {
         state.clock.tick()
+        ticks += 1
+        if ticks % 60 == 0 { summariseEvictions() }
         let now = state.clock.now
         let pending = state.pendingFlush.load(ordering: .relaxed)
         if pending != 0 && pending <= now {
@@ -130,6 +135,19 @@ public final class Server: EventHandler {
         let monotonicNow = MonotonicClock.milliseconds()
         state.leases.sweep(now: monotonicNow)
         state.mutexes.sweep(now: monotonicNow)
+    }
+
+    /// Eviction pressure, summarised once a minute rather than per item.
+    private func summariseEvictions() {
+        let evictions = state.storeStatistics().evictions
+        let recent = evictions &- evictionsLogged
+        evictionsLogged = evictions
+        if recent > 0 {
+            state.logger.warning("memory full: evicted items in the last minute", metadata: [
+                "evicted": "\(recent)", "evictions_total": "\(evictions)",
+                "limit_maxbytes": "\(state.configuration.memoryLimitBytes)",
+            ])
+        }
     }
 
     private func shutdown() {
