@@ -81,7 +81,8 @@ extension Connection {
             stats.add(.cmdSet)
             stats.add(.storeTooLarge)
             // memcached drops the old value: a failed set must not leave stale data behind.
-            if verb == .set || verb == .setgen {
+            // (Not for setgen: without a checked token it must not change anything.)
+            if verb == .set {
                 let keyBytes = key.bytes(in: buffer)
                 state.regions.region(for: keyBytes).store.delete(keyBytes)
             }
