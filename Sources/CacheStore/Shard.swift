@@ -27,7 +27,12 @@ final class Shard {
     var expiredUnfetched: UInt64 = 0
     var evictedUnfetched: UInt64 = 0
 
-    init(initialBuckets: Int = 256) {
+    /// The store-wide byte count every link and unlink of any shard updates, so memory freed by
+    /// lazy expiry, eviction, deletes and replacement is always given back in one place.
+    private let memory: MemoryCounter
+
+    init(memory: MemoryCounter, initialBuckets: Int = 256) {
+        self.memory = memory
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
         buckets = .allocate(capacity: initialBuckets)
@@ -97,6 +102,7 @@ final class Shard {
         totalItems &+= 1
         let footprint = item.footprint
         bytes += footprint
+        memory.add(footprint)
         if count > (bucketMask + 1) + (bucketMask + 1) / 2 { grow() }
         return footprint
     }
@@ -126,6 +132,7 @@ final class Shard {
         count -= 1
         let footprint = item.footprint
         bytes -= footprint
+        memory.add(-footprint)
         Unmanaged.passUnretained(item).release()
         return footprint
     }
@@ -197,6 +204,7 @@ final class Shard {
     @discardableResult
     func removeAll() -> Int {
         let freed = bytes
+        memory.add(-freed)
         for index in 0...bucketMask {
             var cursor = buckets[index]
             while let reference = cursor {

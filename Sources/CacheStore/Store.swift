@@ -20,7 +20,7 @@ public final class Store: @unchecked Sendable {
     }
     private let shards: [Shard]
     private let shardShift: UInt64
-    private let usedBytes = Atomic<Int>(0)
+    private let memory = MemoryCounter()
     private let casSequence = Atomic<UInt64>(0)
     private let evictionCursor = Atomic<Int>(0)
     private let staleSeconds: Atomic<UInt32>
@@ -31,7 +31,8 @@ public final class Store: @unchecked Sendable {
     public init(configuration: StoreConfiguration, clock: ServerClock) {
         self.configuration = configuration
         self.clock = clock
-        self.shards = (0..<configuration.shardCount).map { _ in Shard() }
+        let memory = self.memory
+        self.shards = (0..<configuration.shardCount).map { _ in Shard(memory: memory) }
         self.shardShift = UInt64(64 - configuration.shardCount.trailingZeroBitCount)
         self.staleSeconds = Atomic(configuration.staleTTL)
         self.memoryBudget = Atomic(configuration.memoryLimit)
@@ -151,7 +152,7 @@ public final class Store: @unchecked Sendable {
             if fresh == nil { return (.notStored, nil) }
         }
         // A stale copy under the key is replaced too: a store ends it.
-        let outcome = replace(found.linked, with: fresh!, hash: hash, in: shard, rules)
+        let outcome = replace(found.linked, with: fresh!, hash: hash, in: shard, rules, dropOnFailure: verb == .set)
         return (outcome, outcome == .stored ? fresh : nil)
     }
 
@@ -172,21 +173,25 @@ public final class Store: @unchecked Sendable {
     }
 
     /// Links `fresh` in place of `existing` (if any), making room first. Requires the shard lock.
-    private func replace(_ existing: Item?, with fresh: Item, hash: UInt64, in shard: Shard, _ rules: StalePolicy) -> StoreOutcome {
+    /// `dropOnFailure`: a `set` that cannot be stored removes the old value, as memcached does,
+    /// so a failed write never leaves stale data behind.
+    private func replace(
+        _ existing: Item?, with fresh: Item, hash: UInt64, in shard: Shard, _ rules: StalePolicy,
+        dropOnFailure: Bool = false
+    ) -> StoreOutcome {
         let now = rules.now
         let needed = fresh.footprint
         if !configuration.evictionEnabled {
             let freed = existing?.footprint ?? 0
-            if usedBytes.load(ordering: .relaxed) - freed + needed > memoryLimit {
+            if memory.value - freed + needed > memoryLimit {
+                if dropOnFailure, let existing { shard.unlink(existing, hash: hash) }
                 return .outOfMemory
             }
         }
-        if let existing {
-            usedBytes.subtract(shard.unlink(existing, hash: hash), ordering: .relaxed)
-        }
+        if let existing { shard.unlink(existing, hash: hash) }
         if configuration.evictionEnabled { makeRoom(needed, holding: shard, rules) }
         fresh.header.cas = nextCAS()
-        usedBytes.add(shard.link(fresh, hash: hash, now: now), ordering: .relaxed)
+        _ = shard.link(fresh, hash: hash, now: now)
         return .stored
     }
 
@@ -194,12 +199,8 @@ public final class Store: @unchecked Sendable {
     /// shard whose lock can be taken without waiting.
     private func makeRoom(_ bytes: Int, holding shard: Shard, _ rules: StalePolicy) {
         let limit = memoryLimit
-        while usedBytes.load(ordering: .relaxed) + bytes > limit {
-            let freed = shard.evictOldest(rules)
-            if freed > 0 {
-                usedBytes.subtract(freed, ordering: .relaxed)
-                continue
-            }
+        while memory.value + bytes > limit {
+            if shard.evictOldest(rules) > 0 { continue }
             if !evictFromOtherShard(excluding: shard, rules) { return }
         }
     }
@@ -211,10 +212,7 @@ public final class Store: @unchecked Sendable {
             if other === held || !other.tryLock() { continue }
             let freed = other.evictOldest(rules)
             other.unlock()
-            if freed > 0 {
-                usedBytes.subtract(freed, ordering: .relaxed)
-                return true
-            }
+            if freed > 0 { return true }
         }
         return false
     }
@@ -229,7 +227,7 @@ public final class Store: @unchecked Sendable {
         defer { shard.unlock() }
         let found = shard.find(key, hash: hash, rules)
         guard let item = found.linked else { return false }
-        usedBytes.subtract(shard.unlink(item, hash: hash), ordering: .relaxed)
+        shard.unlink(item, hash: hash)
         return found.live != nil
     }
 
@@ -254,7 +252,7 @@ public final class Store: @unchecked Sendable {
         let fresh = Item.make(key: key, flags: existing.header.flags, exptime: existing.header.exptime, valueCount: length) { target in
             digits.copy(into: target)
         }
-        _ = replace(existing, with: fresh, hash: hash, in: shard, rules)
+        guard replace(existing, with: fresh, hash: hash, in: shard, rules) == .stored else { return .outOfMemory }
         return .value(result)
     }
 
@@ -269,7 +267,7 @@ public final class Store: @unchecked Sendable {
     public func removeAll() {
         for shard in shards {
             shard.lock()
-            usedBytes.subtract(shard.removeAll(), ordering: .relaxed)
+            shard.removeAll()
             shard.unlock()
         }
     }
@@ -287,13 +285,13 @@ public final class Store: @unchecked Sendable {
         let rules = policy()
         for shard in shards {
             shard.lock()
-            usedBytes.subtract(shard.crawl(bucketBudget: bucketsPerShard, rules), ordering: .relaxed)
+            _ = shard.crawl(bucketBudget: bucketsPerShard, rules)
             shard.unlock()
         }
     }
 
     /// Bytes currently counted against the limit.
-    public var bytesUsed: Int { usedBytes.load(ordering: .relaxed) }
+    public var bytesUsed: Int { memory.value }
 
     /// Counters summed over all shards.
     public func statistics() -> StoreStatistics {

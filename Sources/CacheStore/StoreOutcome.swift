@@ -20,6 +20,8 @@ public enum ArithmeticOutcome: Sendable, Equatable {
     case notFound
     /// The current value is not a decimal number.
     case nonNumeric
+    /// The longer result did not fit and eviction is off (`-M`).
+    case outOfMemory
 }
 
 /// Size and counters of a store, summed over its shards.

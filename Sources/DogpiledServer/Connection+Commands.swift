@@ -207,6 +207,9 @@ extension Connection {
             reply("NOT_FOUND\r\n", unless: request.noreply)
         case .nonNumeric:
             reply("CLIENT_ERROR cannot increment or decrement non-numeric value\r\n", unless: request.noreply)
+        case .outOfMemory:
+            worker.statistics.add(.storeNoMemory)
+            reply("SERVER_ERROR out of memory\r\n", unless: request.noreply)
         }
     }
 }

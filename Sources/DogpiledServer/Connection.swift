@@ -152,7 +152,8 @@ final class Connection: EventHandler {
             // Output drained after a pause: run what was left in the input, then read again.
             setReading(true)
             executeBufferedRequests()
-            if output.count > 0 { flush() }
+            // Also when nothing was queued: a `quit` or a close may have been among them.
+            if output.count > 0 || closing { flush() }
         }
     }
 
