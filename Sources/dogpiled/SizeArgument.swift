@@ -1,20 +1,14 @@
 import ArgumentParser
+import DogpiledConfiguration
 
 /// Sizes on the command line: a number with an optional k/m/g suffix, as memcached takes them.
 enum SizeArgument {
     /// Bytes from e.g. `1m`, `512k`, `1048576`.
     static func bytes(_ text: String, flag: String) throws -> Int {
-        let lower = text.lowercased()
-        var digits = lower
-        var multiplier = 1
-        if let last = lower.last, "kmg".contains(last) {
-            digits.removeLast()
-            multiplier = last == "k" ? 1024 : last == "m" ? 1024 * 1024 : 1024 * 1024 * 1024
-        }
-        guard let value = Int(digits), value > 0 else {
+        guard let bytes = SizeParser.bytes(text) else {
             throw ValidationError("\(flag) \(text): expected a size such as 1048576, 512k or 1m")
         }
-        return value * multiplier
+        return bytes
     }
 
     /// Megabytes from e.g. `64` (plain numbers are megabytes) or `1g`.
