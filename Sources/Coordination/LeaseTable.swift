@@ -50,7 +50,7 @@ public final class LeaseTable: @unchecked Sendable {
         case tooManyLocks
     }
 
-    private let shards: [TableShard<Entry>]
+    private let shards: TableShards<Entry>
     private let tokens: FencingTokens
     private let budget: LockBudget
     private let statistics: CoordinationStatistics
@@ -64,12 +64,9 @@ public final class LeaseTable: @unchecked Sendable {
         self.budget = budget
         self.statistics = statistics
         self.sink = sink
-        self.shards = (0..<shardCount).map { _ in TableShard<Entry>() }
+        self.shards = TableShards(count: shardCount)
     }
 
-    private func shard(_ key: LockKey) -> TableShard<Entry> {
-        shards[key.shard(of: shards.count)]
-    }
 
     // MARK: - lockgen
 
@@ -81,7 +78,7 @@ public final class LeaseTable: @unchecked Sendable {
     ) -> LockgenOutcome {
         activity.add(1, ordering: .sequentiallyConsistent)
         defer { activity.subtract(1, ordering: .sequentiallyConsistent) }
-        return shard(key).withLock { shard in
+        return shards[key].withLock { shard in
             let now = MonotonicClock.milliseconds()
             let (state, value) = lookup()
             if let entry = shard.entries[key] { expireIfDue(entry, key: key, in: shard, now: now) }
@@ -125,7 +122,7 @@ public final class LeaseTable: @unchecked Sendable {
     /// while `token` names the key's live lease. Returns nil for `NOT_OWNER`; otherwise whether
     /// the store succeeded. A successful store ends the lease and hands the value to every waiter.
     public func setgen(_ key: LockKey, token: UInt64, store: () -> Value?) -> Bool? {
-        shard(key).withLock { shard in
+        shards[key].withLock { shard in
             guard let entry = shard.entries[key] else { return nil }
             expireIfDue(entry, key: key, in: shard, now: MonotonicClock.milliseconds())
             guard let lease = entry.lease, lease.token == token else { return nil }
@@ -137,7 +134,7 @@ public final class LeaseTable: @unchecked Sendable {
 
     /// `unlockgen`: ends the lease if `token` names it; the oldest waiter is elected.
     public func unlockgen(_ key: LockKey, token: UInt64) -> Bool {
-        shard(key).withLock { shard in
+        shards[key].withLock { shard in
             guard let entry = shard.entries[key] else { return false }
             expireIfDue(entry, key: key, in: shard, now: MonotonicClock.milliseconds())
             guard let lease = entry.lease, lease.token == token else { return false }
@@ -151,7 +148,7 @@ public final class LeaseTable: @unchecked Sendable {
     public func valueStored(_ key: UnsafeRawBufferPointer, value: Value) {
         guard activity.load(ordering: .sequentiallyConsistent) > 0 else { return }
         let owned = LockKey(key)
-        shard(owned).withLock { shard in
+        shards[owned].withLock { shard in
             guard let entry = shard.entries[owned] else { return }
             finish(entry, key: owned, in: shard, with: value)
         }
@@ -161,7 +158,7 @@ public final class LeaseTable: @unchecked Sendable {
     public func endLease(_ key: UnsafeRawBufferPointer) {
         guard activity.load(ordering: .sequentiallyConsistent) > 0 else { return }
         let owned = LockKey(key)
-        shard(owned).withLock { shard in
+        shards[owned].withLock { shard in
             guard let entry = shard.entries[owned], entry.lease != nil else { return }
             entry.lease = nil
             electOrRemove(entry, key: owned, in: shard)
@@ -170,25 +167,21 @@ public final class LeaseTable: @unchecked Sendable {
 
     /// Ends the leases of every key `matches` selects (invalidation, `flush_all`).
     public func endLeases(where matches: (LockKey) -> Bool) {
-        for shard in shards {
-            shard.withLock { shard in
-                for (key, entry) in shard.entries where entry.lease != nil && matches(key) {
-                    entry.lease = nil
-                    electOrRemove(entry, key: key, in: shard)
-                }
+        shards.forEachLocked { shard in
+            for (key, entry) in shard.entries where entry.lease != nil && matches(key) {
+                entry.lease = nil
+                electOrRemove(entry, key: key, in: shard)
             }
         }
     }
 
     /// A connection closed: its leases end (waiters elected) and its waits are withdrawn.
     public func connectionClosed(_ requester: Requester) {
-        for shard in shards {
-            shard.withLock { shard in
-                for (key, entry) in shard.entries {
-                    entry.waiters.removeAll { $0.ticket.requester == requester }
-                    if entry.lease?.holder == requester { entry.lease = nil }
-                    electOrRemove(entry, key: key, in: shard)
-                }
+        shards.forEachLocked { shard in
+            for (key, entry) in shard.entries {
+                entry.waiters.removeAll { $0.ticket.requester == requester }
+                if entry.lease?.holder == requester { entry.lease = nil }
+                electOrRemove(entry, key: key, in: shard)
             }
         }
     }
@@ -198,7 +191,7 @@ public final class LeaseTable: @unchecked Sendable {
     /// A parked request's timer fired: ends an overdue lease (electing the oldest waiter, which
     /// may be this one) and times this waiter out if its own deadline has passed.
     public func checkTimers(_ key: LockKey, ticket: WaiterTicket, now: Int64) -> WaitTimerOutcome {
-        shard(key).withLock { shard in
+        shards[key].withLock { shard in
             guard let entry = shard.entries[key] else { return .answered }
             expireIfDue(entry, key: key, in: shard, now: now)
             guard let index = entry.waiters.firstIndex(where: { $0.ticket == ticket }) else { return .answered }
@@ -215,21 +208,17 @@ public final class LeaseTable: @unchecked Sendable {
 
     /// Ends every overdue lease (the once-a-second sweep for leases nobody waits on).
     public func sweep(now: Int64) {
-        for shard in shards {
-            shard.withLock { shard in
-                for (key, entry) in shard.entries { expireIfDue(entry, key: key, in: shard, now: now) }
-            }
+        shards.forEachLocked { shard in
+            for (key, entry) in shard.entries { expireIfDue(entry, key: key, in: shard, now: now) }
         }
     }
 
     /// Answers every waiter with ``WakeOutcome/shuttingDown``.
     public func shutdown() {
-        for shard in shards {
-            shard.withLock { shard in
-                for entry in shard.entries.values {
-                    for waiter in entry.waiters { sink.wake(waiter.ticket, .shuttingDown) }
-                    entry.waiters.removeAll()
-                }
+        shards.forEachLocked { shard in
+            for entry in shard.entries.values {
+                for waiter in entry.waiters { sink.wake(waiter.ticket, .shuttingDown) }
+                entry.waiters.removeAll()
             }
         }
     }
@@ -237,13 +226,11 @@ public final class LeaseTable: @unchecked Sendable {
     /// Entries (keys with a lease or waiters) and waiting requests.
     public func counts() -> (entries: Int, leases: Int, waiters: Int) {
         var result = (entries: 0, leases: 0, waiters: 0)
-        for shard in shards {
-            shard.withLock { shard in
-                result.entries += shard.entries.count
-                for entry in shard.entries.values {
-                    if entry.lease != nil { result.leases += 1 }
-                    result.waiters += entry.waiters.count
-                }
+        shards.forEachLocked { shard in
+            result.entries += shard.entries.count
+            for entry in shard.entries.values {
+                if entry.lease != nil { result.leases += 1 }
+                result.waiters += entry.waiters.count
             }
         }
         return result

@@ -41,7 +41,7 @@ public final class MutexTable: @unchecked Sendable {
         case tooManyLocks
     }
 
-    private let shards: [TableShard<Entry>]
+    private let shards: TableShards<Entry>
     private let tokens: FencingTokens
     private let budget: LockBudget
     private let statistics: CoordinationStatistics
@@ -53,19 +53,16 @@ public final class MutexTable: @unchecked Sendable {
         self.budget = budget
         self.statistics = statistics
         self.sink = sink
-        self.shards = (0..<shardCount).map { _ in TableShard<Entry>() }
+        self.shards = TableShards(count: shardCount)
     }
 
-    private func shard(_ name: LockKey) -> TableShard<Entry> {
-        shards[name.shard(of: shards.count)]
-    }
 
     /// `lock` / `rlock`.
     public func lock(
         _ name: LockKey, mode: Mode, requester: Requester, ticket: WaiterTicket,
         leaseMilliseconds: Int, waitMilliseconds: Int
     ) -> LockOutcome {
-        shard(name).withLock { shard in
+        shards[name].withLock { shard in
             let now = MonotonicClock.milliseconds()
             var entry = shard.entries[name]
             if let existing = entry {
@@ -103,7 +100,7 @@ public final class MutexTable: @unchecked Sendable {
 
     /// `unlock`: ends the hold `token` names, from any connection.
     public func unlock(_ name: LockKey, token: UInt64) -> Bool {
-        shard(name).withLock { shard in
+        shards[name].withLock { shard in
             guard let entry = shard.entries[name] else { return false }
             let now = MonotonicClock.milliseconds()
             expireHolds(entry, now: now)
@@ -121,7 +118,7 @@ public final class MutexTable: @unchecked Sendable {
 
     /// `renew`: extends a live hold to `leaseMilliseconds` from now.
     public func renew(_ name: LockKey, token: UInt64, leaseMilliseconds: Int) -> Bool {
-        shard(name).withLock { shard in
+        shards[name].withLock { shard in
             guard let entry = shard.entries[name] else { return false }
             let now = MonotonicClock.milliseconds()
             expireHolds(entry, now: now)
@@ -137,7 +134,7 @@ public final class MutexTable: @unchecked Sendable {
 
     /// A waiter's timer fired.
     public func checkTimers(_ name: LockKey, ticket: WaiterTicket, now: Int64) -> WaitTimerOutcome {
-        shard(name).withLock { shard in
+        shards[name].withLock { shard in
             guard let entry = shard.entries[name] else { return .answered }
             expireHolds(entry, now: now)
             promote(entry, now: now)
@@ -160,39 +157,33 @@ public final class MutexTable: @unchecked Sendable {
     /// A connection closed: its holds end and its waits are withdrawn.
     public func connectionClosed(_ requester: Requester) {
         let now = MonotonicClock.milliseconds()
-        for shard in shards {
-            shard.withLock { shard in
-                for (name, entry) in shard.entries {
-                    entry.holds.removeAll { $0.holder == requester }
-                    entry.waiters.removeAll { $0.ticket.requester == requester }
-                    promote(entry, now: now)
-                    removeIfIdle(entry, name, in: shard)
-                }
+        shards.forEachLocked { shard in
+            for (name, entry) in shard.entries {
+                entry.holds.removeAll { $0.holder == requester }
+                entry.waiters.removeAll { $0.ticket.requester == requester }
+                promote(entry, now: now)
+                removeIfIdle(entry, name, in: shard)
             }
         }
     }
 
     /// Ends overdue holds everywhere (the once-a-second sweep).
     public func sweep(now: Int64) {
-        for shard in shards {
-            shard.withLock { shard in
-                for (name, entry) in shard.entries {
-                    expireHolds(entry, now: now)
-                    promote(entry, now: now)
-                    removeIfIdle(entry, name, in: shard)
-                }
+        shards.forEachLocked { shard in
+            for (name, entry) in shard.entries {
+                expireHolds(entry, now: now)
+                promote(entry, now: now)
+                removeIfIdle(entry, name, in: shard)
             }
         }
     }
 
     /// Answers every waiter with ``WakeOutcome/shuttingDown``.
     public func shutdown() {
-        for shard in shards {
-            shard.withLock { shard in
-                for entry in shard.entries.values {
-                    for waiter in entry.waiters { sink.wake(waiter.ticket, .shuttingDown) }
-                    entry.waiters.removeAll()
-                }
+        shards.forEachLocked { shard in
+            for entry in shard.entries.values {
+                for waiter in entry.waiters { sink.wake(waiter.ticket, .shuttingDown) }
+                entry.waiters.removeAll()
             }
         }
     }
@@ -200,13 +191,11 @@ public final class MutexTable: @unchecked Sendable {
     /// Names in the table, holds and waiting requests.
     public func counts() -> (entries: Int, holds: Int, waiters: Int) {
         var result = (entries: 0, holds: 0, waiters: 0)
-        for shard in shards {
-            shard.withLock { shard in
-                result.entries += shard.entries.count
-                for entry in shard.entries.values {
-                    result.holds += entry.holds.count
-                    result.waiters += entry.waiters.count
-                }
+        shards.forEachLocked { shard in
+            result.entries += shard.entries.count
+            for entry in shard.entries.values {
+                result.holds += entry.holds.count
+                result.waiters += entry.waiters.count
             }
         }
         return result

@@ -21,3 +21,23 @@ final class TableShard<Entry>: @unchecked Sendable {
         return try body(self)
     }
 }
+
+/// A lock table's shards: the shard of a key, and every shard in turn.
+struct TableShards<Entry>: Sendable {
+    private let shards: [TableShard<Entry>]
+
+    /// `count` shards (a power of two).
+    init(count: Int) {
+        shards = (0..<count).map { _ in TableShard<Entry>() }
+    }
+
+    /// The shard that holds `key`.
+    subscript(key: LockKey) -> TableShard<Entry> {
+        shards[key.shard(of: shards.count)]
+    }
+
+    /// Runs `body` on every shard, each under its lock.
+    func forEachLocked(_ body: (TableShard<Entry>) -> Void) {
+        for shard in shards { shard.withLock(body) }
+    }
+}
