@@ -33,6 +33,9 @@ Reported per round and as the median over rounds:
                "app" columns give the same measured when the (single-threaded,
                epoll) client loop had read each reply.
   wall     from the workers' release to the last worker holding the value.
+(c) "loopback floor": no server; one Python thread writes the same HIT reply to
+    N-1 loopback sockets in a row (kernel receive timestamps): the cost of the
+    fan-out itself on this machine, a floor for (b)'s p99 from one thread.
 
 Servers are started on free loopback ports and stopped on exit.  Environment:
 DOGPILED_BIN (default: the newer of .build/release/dogpiled and .build/debug/dogpiled),
@@ -321,6 +324,46 @@ def run_dogpiled(port: int, n: int, create_s: float, key: str) -> dict:
 
 
 # ---------------------------------------------------------------------------
+# (c) the loopback floor: no server logic at all
+# ---------------------------------------------------------------------------
+
+def run_floor(n: int) -> dict:
+    """One Python thread writes a pre-built HIT reply to n-1 accepted loopback
+    sockets in a row; latency is each client's kernel receive timestamp minus the
+    time the first write started. What any server pays just to put n-1 replies
+    onto loopback TCP from one thread on this machine."""
+    srv = socket.socket()
+    srv.bind((HOST, 0))
+    srv.listen(1024)
+    clients, servers = [], []
+    try:
+        for _ in range(n - 1):
+            c = socket.create_connection(srv.getsockname(), timeout=10)
+            c.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            s, _ = srv.accept()
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            clients.append(c)
+            servers.append(s)
+        msg = b"VALUE stampede-dp-0 0 22 1\r\nvalue-of-stampede-dp-0\r\nHIT\r\n"
+        t0 = time.time()
+        for s in servers:
+            s.send(msg)
+        lat = []
+        for c in clients:
+            _data, anc, _f, _a = c.recvmsg(4096, socket.CMSG_SPACE(16))
+            ts = time.time()
+            for level, typ, cdata in anc:
+                if level == socket.SOL_SOCKET and typ == SCM_TIMESTAMPNS:
+                    sec, nsec = struct.unpack("qq", cdata[:16])
+                    ts = sec + nsec / 1e9
+            lat.append(ts - t0)
+        return {"regens": 0, "waiters": len(lat), **summary(lat), "wall": max(lat) * 1000}
+    finally:
+        for x in clients + servers + [srv]:
+            x.close()
+
+
+# ---------------------------------------------------------------------------
 # driver
 # ---------------------------------------------------------------------------
 
@@ -352,14 +395,14 @@ COLS = ["regens", "waiters", "p50", "p99", "max", "wall"]
 
 
 def print_table(results: dict[str, list[dict]]) -> None:
-    header = f"{'system':<26}{'round':>6}" + "".join(f"{c + ('' if c in ('regens', 'waiters') else ' ms'):>12}" for c in COLS)
+    header = f"{'system':<28}{'round':>6}" + "".join(f"{c + ('' if c in ('regens', 'waiters') else ' ms'):>12}" for c in COLS)
     print(header)
     print("-" * len(header))
     for name, rows in results.items():
         for i, r in enumerate(rows, 1):
-            print(f"{name:<26}{i:>6}" + "".join(f"{fmt(r[c]):>12}" for c in COLS))
+            print(f"{name:<28}{i:>6}" + "".join(f"{fmt(r[c]):>12}" for c in COLS))
         med = {c: statistics.median(r[c] for r in rows) for c in COLS}
-        print(f"{name:<26}{'median':>6}" + "".join(f"{fmt(med[c]):>12}" for c in COLS))
+        print(f"{name:<28}{'median':>6}" + "".join(f"{fmt(med[c]):>12}" for c in COLS))
         print()
 
 
@@ -414,6 +457,9 @@ def main() -> int:
         finally:
             stop_server(proc)
 
+    if args.only is None:
+        results["loopback floor (no server)"] = [run_floor(args.workers) for _ in range(args.rounds)]
+
     print()
     print(f"{args.workers} workers, one missing key, creator {args.create_ms:g} ms; latency = "
           "store completed -> waiter holds the value")
@@ -428,6 +474,10 @@ def main() -> int:
         p99 = statistics.median(r["p99"] for r in extra)
         print(f"dogpiled median p99 {p99:.3f} ms: {'meets' if p99 <= 1.0 else 'MISSES'} "
               "the <= 1 ms goal")
+    if "loopback floor (no server)" in results:
+        print("loopback floor: one Python thread writing the same HIT reply to the other "
+              f"{args.workers - 1} sockets, kernel receive time minus the first write; what "
+              "fanning out that many replies over loopback TCP costs on this machine.")
     return 0
 
 

@@ -2,7 +2,7 @@ import Synchronization
 
 /// The stampede counters of PROTOCOL.md section 4.
 public final class CoordinationStatistics: Sendable {
-    /// `lockgen` answered with a fresh value.
+    /// `lockgen` answered with a fresh value (at once, or after waiting for a store).
     public let lockgenHits = Atomic<UInt64>(0)
     /// `lockgen` answered `STALE`.
     public let lockgenStale = Atomic<UInt64>(0)
@@ -46,5 +46,5 @@ public final class CoordinationStatistics: Sendable {
 extension Atomic where Value == UInt64 {
     /// Adds one.
     @inline(__always)
-    func increment() { wrappingAdd(1, ordering: .relaxed) }
+    public func increment() { wrappingAdd(1, ordering: .relaxed) }
 }

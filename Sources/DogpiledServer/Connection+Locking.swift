@@ -113,6 +113,7 @@ extension Connection {
         }
         switch (request.kind, outcome) {
         case (.generation, .value(let item)):
+            worker.state.coordinationStatistics.lockgenHits.increment()
             request.key.bytes.withUnsafeBytes { key in
                 appendValue(unsafeDowncast(item, to: Item.self), key: key, withCAS: true)
             }
