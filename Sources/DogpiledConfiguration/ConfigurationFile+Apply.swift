@@ -17,7 +17,9 @@ extension ConfigurationFile {
         }
         func size(_ name: String) throws -> Int? {
             switch values[name] {
-            case .integer(let value)?: return value
+            case .integer(let value)?:
+                guard value > 0 else { throw fail(name, "must be a positive size") }
+                return value
             case .string(let text)?:
                 guard let bytes = SizeParser.bytes(text) else { throw fail(name, "'\(text)' is not a size such as 64m") }
                 return bytes
@@ -35,7 +37,12 @@ extension ConfigurationFile {
         if let value = try integer("max_connections", 1...1_000_000) { configuration.maxConnections = value }
         if let value = try size("memory") {
             // A bare number means megabytes, as with -m; a suffixed size is converted.
-            if case .integer = values["memory"] { configuration.memoryLimitMegabytes = value } else { configuration.memoryLimitMegabytes = max(1, value / (1024 * 1024)) }
+            if case .integer = values["memory"] {
+                configuration.memoryLimitMegabytes = value
+            } else {
+                guard value >= 1024 * 1024 else { throw fail("memory", "must be at least 1m") }
+                configuration.memoryLimitMegabytes = value / (1024 * 1024)
+            }
         }
         if let value = try size("item_size_max") { configuration.itemSizeLimit = value }
         if case .boolean(let value)? = values["evictions"] { configuration.evictionEnabled = value }

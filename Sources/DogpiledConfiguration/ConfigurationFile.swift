@@ -70,6 +70,8 @@ public struct ConfigurationFile: Sendable {
                     }
                     regions.append(try Self.region(name, regionTable, fail))
                 }
+                // TOMLKit iterates tables in key order; keep the file's order.
+                regions.sort { (locator.line(of: "regions.\($0.name)") ?? 0) < (locator.line(of: "regions.\($1.name)") ?? 0) }
                 continue
             }
             guard let kind = Self.schema[key] else {
@@ -117,6 +119,7 @@ public struct ConfigurationFile: Sendable {
             switch key {
             case "memory":
                 if let number = value.int {
+                    guard number > 0 else { throw fail(setting, "must be a positive size") }
                     settings.memoryBytes = number
                 } else if let text = value.string, let bytes = SizeParser.bytes(text) {
                     settings.memoryBytes = bytes

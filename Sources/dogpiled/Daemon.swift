@@ -13,6 +13,8 @@ struct Daemon {
     let configuration: ServerConfiguration
     let configPath: String?
     let user: String?
+    /// Resolves the settings again (for SIGHUP), with the same precedence as at start-up.
+    let resolve: () throws -> ServerConfiguration
 
     func run() throws {
         let level = LogLevelControl(verbosity: configuration.verbosity)
@@ -39,7 +41,7 @@ struct Daemon {
         server.onStopping = { notifier.send("STOPPING=1") }
         server.onReload = {
             notifier.send("RELOADING=1")
-            Reloader(configPath: configPath, running: configuration, state: server.state, level: level, logger: logger).reload()
+            Reloader(configPath: configPath, resolve: resolve, running: configuration, state: server.state, level: level, logger: logger).reload()
             notifier.send("READY=1")
         }
         server.run()

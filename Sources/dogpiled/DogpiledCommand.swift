@@ -122,11 +122,14 @@ struct DogpiledCommand: ParsableCommand {
         let configuration: ServerConfiguration
         do {
             configuration = try effectiveConfiguration()
-        } catch let error as ConfigurationError {
+        } catch {
             printError("\(error)")
             throw ExitCode(1)
         }
-        try Daemon(configuration: configuration, configPath: config, user: user).run()
+        let command = self
+        try Daemon(configuration: configuration, configPath: config, user: user) {
+            try command.effectiveConfiguration()
+        }.run()
     }
 
     /// Defaults, then the config file, then the flags given.

@@ -7,11 +7,13 @@ import Logging
 /// default exptimes, stale TTLs and lock waits, the mutex lock wait, verbosity), logging each
 /// change. Settings that need a restart are reported, not applied; a bad file changes nothing.
 ///
-/// Command-line flags still win over the file, as at start-up: the running values of flagged
-/// settings stay as they are because the file's new values are compared against them only for
-/// settings the file sets.
+/// The new settings are resolved exactly as at start-up (defaults < file < the same flags), so a
+/// flag keeps winning over the file. Restart-only settings keep their running values; in
+/// particular region budgets are checked against the running `-m`.
 struct Reloader {
     let configPath: String?
+    /// Defaults, the file as it is now, then the flags: `DogpiledCommand.effectiveConfiguration`.
+    let resolve: () throws -> ServerConfiguration
     let running: ServerConfiguration
     let state: ServerState
     let level: LogLevelControl
@@ -22,9 +24,12 @@ struct Reloader {
             logger.notice("reload: no --config file; nothing to reload")
             return
         }
-        var fresh = running
+        var fresh: ServerConfiguration
+        var restartOnly: [String] = []
         do {
-            try ConfigurationFile.load(path: configPath).apply(to: &fresh)
+            fresh = try resolve()
+            restartOnly = restartOnlyChanges(fresh)
+            fresh.memoryLimitMegabytes = running.memoryLimitMegabytes
             try ConfigurationCheck.validate(fresh)
         } catch {
             logger.error("reload failed, settings unchanged: \(error)")
@@ -43,7 +48,6 @@ struct Reloader {
             changes.append("lock_wait_ms \(wait) -> \(fresh.lockWaitMilliseconds)")
         }
         changes += reloadRegions(fresh)
-        let restartOnly = restartOnlyChanges(fresh)
         if !restartOnly.isEmpty {
             logger.warning("reload: these settings change only on restart: \(restartOnly.joined(separator: ", "))")
         }
@@ -88,8 +92,8 @@ struct Reloader {
         if fresh.listenAddresses != running.listenAddresses { names.append("listen") }
         if fresh.unixSocketPath != running.unixSocketPath { names.append("unix_socket") }
         if fresh.threads != running.threads { names.append("threads") }
-        if fresh.maxConnections != running.maxConnections { names.append("max_connections") }
         if fresh.memoryLimitMegabytes != running.memoryLimitMegabytes { names.append("memory") }
+        if fresh.maxConnections != running.maxConnections { names.append("max_connections") }
         if fresh.itemSizeLimit != running.itemSizeLimit { names.append("item_size_max") }
         if fresh.evictionEnabled != running.evictionEnabled { names.append("evictions") }
         if fresh.maxLocks != running.maxLocks { names.append("max_locks") }

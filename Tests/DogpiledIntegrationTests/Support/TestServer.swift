@@ -104,15 +104,19 @@ final class TestServer: @unchecked Sendable {
         return server
     }
 
-    private static func launch(_ arguments: [String], port: Int, socketPath: String?) throws -> TestServer {
+    /// Starts the binary with exactly `arguments` (and `environment` added to the test's), without
+    /// waiting; `port` is where ``connect(timeout:)`` and ``waitUntilReady()`` will look.
+    static func launch(_ arguments: [String], port: Int, socketPath: String?,
+                       environment: [String: String] = [:]) throws -> TestServer {
         let logURL = FileManager.default.temporaryDirectory
             .appendingPathComponent("dogpiled-integ-\(getpid())-\(UUID().uuidString).log")
-        let process = try ChildProcess(binaryPath, arguments, stdoutPath: logURL.path, stderrPath: logURL.path)
+        let process = try ChildProcess(binaryPath, arguments, stdoutPath: logURL.path, stderrPath: logURL.path,
+                                       environment: environment)
         return TestServer(process: process, port: port, socketPath: socketPath, logURL: logURL)
     }
 
     /// Polls until a client can connect and `stats` reports this process's pid (10 s).
-    private func waitUntilReady() throws {
+    func waitUntilReady() throws {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             guard process.isRunning else {
@@ -152,6 +156,11 @@ final class TestServer: @unchecked Sendable {
         }
         try? FileManager.default.removeItem(at: logURL)
         return clean && process.exitedNormally && process.exitCode == 0
+    }
+
+    /// The whole log (standard output and standard error) so far.
+    func log() -> String {
+        String(decoding: FileManager.default.contents(atPath: logURL.path) ?? Data(), as: UTF8.self)
     }
 
     /// The end of the server's log, for failure messages.
@@ -208,7 +217,8 @@ final class ChildProcess: @unchecked Sendable {
     let pid: pid_t
     private var status: Int32?
 
-    init(_ path: String, _ arguments: [String], stdoutPath: String, stderrPath: String) throws {
+    init(_ path: String, _ arguments: [String], stdoutPath: String, stderrPath: String,
+         environment: [String: String] = [:]) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -230,8 +240,17 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        var environmentStrings: [UnsafeMutablePointer<CChar>?] = []
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            merged.merge(environment) { _, new in new }
+            environmentStrings = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        }
+        defer { for pointer in environmentStrings { free(pointer) } }
         var child = pid_t()
-        let result = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        let result = environmentStrings.isEmpty
+            ? posix_spawn(&child, path, &actions, &attributes, argv, environ)
+            : posix_spawn(&child, path, &actions, &attributes, argv, environmentStrings)
         guard result == 0 else { throw HarnessError("posix_spawn \(path): \(String(cString: strerror(result)))") }
         pid = child
     }
