@@ -10,8 +10,7 @@ extension Connection {
     static let copyThreshold = 16 * 1024
 
     func execute(_ command: Command, _ buffer: UnsafeRawBufferPointer) {
-        let state = worker.state
-        let stats = worker.statistics
+        let stats = statistics
         switch command {
         case .retrieval(let request):
             retrieve(request, buffer)
@@ -109,8 +108,7 @@ extension Connection {
     }
 
     private func retrieve(_ request: RetrievalRequest, _ buffer: UnsafeRawBufferPointer) {
-        let state = worker.state
-        let stats = worker.statistics
+        let stats = statistics
         let start = output.count
         let touches = request.verb.touches
         let exptime: UInt32? = touches ? state.clock.expiry(fromProtocol: request.exptime) : nil
@@ -156,8 +154,7 @@ extension Connection {
     }
 
     private func store(_ request: StorageRequest, _ buffer: UnsafeRawBufferPointer) {
-        let state = worker.state
-        let stats = worker.statistics
+        let stats = statistics
         stats.add(.cmdSet)
         let keyBytes = request.key.bytes(in: buffer)
         let region = state.regions.region(for: keyBytes)
@@ -187,9 +184,9 @@ extension Connection {
     }
 
     private func arithmetic(_ request: ArithmeticRequest, _ buffer: UnsafeRawBufferPointer) {
-        let stats = worker.statistics
+        let stats = statistics
         let keyBytes = request.key.bytes(in: buffer)
-        let outcome = worker.state.regions.region(for: keyBytes).store.arithmetic(
+        let outcome = state.regions.region(for: keyBytes).store.arithmetic(
             keyBytes, increment: request.increment, delta: request.delta,
             parse: NumberParsing.parseUInt64)
         switch outcome {
@@ -208,7 +205,7 @@ extension Connection {
         case .nonNumeric:
             reply("CLIENT_ERROR cannot increment or decrement non-numeric value\r\n", unless: request.noreply)
         case .outOfMemory:
-            worker.statistics.add(.storeNoMemory)
+            statistics.add(.storeNoMemory)
             reply("SERVER_ERROR out of memory\r\n", unless: request.noreply)
         }
     }

@@ -7,7 +7,6 @@ import MemcacheProtocol
 /// The lock verbs of PROTOCOL.md: decided by the lock tables, parked here when they must wait.
 extension Connection {
     func lockgen(_ keySpan: ByteSpan, leaseMilliseconds: Int, waitMilliseconds: Int?, _ buffer: UnsafeRawBufferPointer) {
-        let state = worker.state
         let keyBytes = keySpan.bytes(in: buffer)
         let region = state.regions.region(for: keyBytes)
         let key = LockKey(keyBytes)
@@ -39,10 +38,9 @@ extension Connection {
     }
 
     func setgen(_ request: StorageRequest, _ buffer: UnsafeRawBufferPointer) {
-        let state = worker.state
         let keyBytes = request.key.bytes(in: buffer)
         let region = state.regions.region(for: keyBytes)
-        worker.statistics.add(.cmdSet)
+        statistics.add(.cmdSet)
         let result = state.leases.setgen(LockKey(keyBytes), token: request.unique) { () -> AnyObject? in
             let (outcome, item) = region.store.storeReturningItem(
                 .set, key: keyBytes, flags: request.flags,
@@ -53,19 +51,18 @@ extension Connection {
         switch result {
         case nil: reply("NOT_OWNER\r\n", unless: request.noreply)
         case false?:
-            worker.statistics.add(.storeNoMemory)
+            statistics.add(.storeNoMemory)
             reply("SERVER_ERROR out of memory storing object\r\n", unless: request.noreply)
         case true?: reply("STORED\r\n", unless: request.noreply)
         }
     }
 
     func unlockgen(_ keySpan: ByteSpan, token: UInt64, _ buffer: UnsafeRawBufferPointer) {
-        let released = worker.state.leases.unlockgen(LockKey(keySpan.bytes(in: buffer)), token: token)
+        let released = state.leases.unlockgen(LockKey(keySpan.bytes(in: buffer)), token: token)
         output.append(released ? "RELEASED\r\n" : "NOT_OWNER\r\n")
     }
 
     func lock(_ name: ByteSpan, shared: Bool, leaseMilliseconds: Int, waitMilliseconds: Int?, _ buffer: UnsafeRawBufferPointer) {
-        let state = worker.state
         let key = LockKey(name.bytes(in: buffer))
         let ticket = nextTicket()
         let outcome = state.mutexes.lock(
@@ -81,7 +78,6 @@ extension Connection {
     }
 
     func invalidate(_ regionName: ByteSpan, hard: Bool, _ buffer: UnsafeRawBufferPointer) {
-        let state = worker.state
         guard let region = state.regions.region(named: regionName.bytes(in: buffer)) else {
             output.append("NOT_FOUND\r\n")
             return
@@ -113,7 +109,7 @@ extension Connection {
         }
         switch (request.kind, outcome) {
         case (.generation, .value(let item)):
-            worker.state.coordinationStatistics.lockgenHits.increment()
+            state.coordinationStatistics.lockgenHits.increment()
             request.key.bytes.withUnsafeBytes { key in
                 appendValue(unsafeDowncast(item, to: Item.self), key: key, withCAS: true)
             }
@@ -137,7 +133,6 @@ extension Connection {
 
     func parkTimerFired() {
         guard let request = parked else { return }
-        let state = worker.state
         let now = MonotonicClock.milliseconds()
         let outcome = request.kind == .generation
             ? state.leases.checkTimers(request.key, ticket: request.ticket, now: now)
@@ -164,7 +159,7 @@ extension Connection {
     private func giveBack(_ token: UInt64, sequence: UInt64) {
         // Only possible for a wait this connection no longer tracks; closing releases it anyway,
         // so this is a safety net for a logic error, not a normal path.
-        worker.state.logger.warning("unexpected grant for an unknown wait", metadata: ["token": "\(token)", "sequence": "\(sequence)"])
+        state.logger.warning("unexpected grant for an unknown wait", metadata: ["token": "\(token)", "sequence": "\(sequence)"])
     }
 
     private func appendTokenLine(_ prefix: StaticString, _ token: UInt64) {

@@ -19,7 +19,12 @@ final class Connection: EventHandler {
     let descriptor: Int32
     /// Unique for the life of the server (descriptors are reused).
     let serial: UInt64
-    unowned let worker: Worker
+    /// The worker outlives its connections (it closes them all before it goes), so the reference
+    /// is unowned(unsafe): no reference counting on the request path.
+    unowned(unsafe) let worker: Worker
+    /// Shared state and this worker's counters, kept here to spare the hops on every request.
+    let state: ServerState
+    let statistics: WorkerStatistics
     let input = InputBuffer()
     let output = OutputBuffer()
     var parser: TextParser
@@ -42,7 +47,9 @@ final class Connection: EventHandler {
         self.descriptor = descriptor
         self.serial = serial
         self.worker = worker
-        self.parser = TextParser(limits: worker.state.parserLimits)
+        self.state = worker.state
+        self.statistics = worker.statistics
+        self.parser = TextParser(limits: state.parserLimits)
         readEvent = Event(base: worker.base, descriptor: descriptor, what: Event.read | Event.persist, handler: self, tag: 0)
         writeEvent = Event(base: worker.base, descriptor: descriptor, what: Event.write | Event.persist, handler: self, tag: 1)
         parkTimer = Event(base: worker.base, descriptor: -1, what: 0, handler: self, tag: 2)
@@ -70,7 +77,7 @@ final class Connection: EventHandler {
         while !closing {
             let count = input.read(from: descriptor)
             if count > 0 {
-                worker.statistics.add(.bytesRead, UInt64(count))
+                statistics.add(.bytesRead, UInt64(count))
                 executeBufferedRequests()
                 rounds += 1
                 if input.isFull && rounds < 4 { continue }
@@ -128,7 +135,7 @@ final class Connection: EventHandler {
         while output.count > 0 {
             let written = output.write(to: descriptor)
             if written > 0 {
-                worker.statistics.add(.bytesWritten, UInt64(written))
+                statistics.add(.bytesWritten, UInt64(written))
                 continue
             }
             if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { break }
@@ -180,8 +187,8 @@ final class Connection: EventHandler {
         parked = nil
         Glibc.close(descriptor)
         if usedLocks {
-            worker.state.leases.connectionClosed(requester)
-            worker.state.mutexes.connectionClosed(requester)
+            state.leases.connectionClosed(requester)
+            state.mutexes.connectionClosed(requester)
         }
         worker.connectionClosed(self)
     }
