@@ -31,6 +31,7 @@ final class Connection: EventHandler {
     private var readEvent: Event!
     private var writeEvent: Event!
     private var parkTimer: Event!
+    private var yieldEvent: Event!
     /// The request waiting on the server, if any; nothing else is read or run meanwhile.
     var parked: ParkedRequest?
     /// Numbers this connection's waits, so a late answer cannot satisfy a later wait.
@@ -39,8 +40,13 @@ final class Connection: EventHandler {
     var usedLocks = false
     private var writeEventAdded = false
     private var readEventAdded = false
-    /// Set by `quit`, a hang-up or a fatal request: no more requests are read or run.
+    /// Set by `quit`, a fatal request, or a hang-up once its requests have run: no more requests
+    /// are read or run.
     private(set) var closing = false
+    /// The peer shut its side: nothing more to read, but what it sent still runs.
+    private var peerClosed = false
+    /// Requests stopped running because too much output is queued.
+    private var pausedForOutput = false
     private var closed = false
 
     init(descriptor: Int32, serial: UInt64, worker: Worker) {
@@ -53,6 +59,7 @@ final class Connection: EventHandler {
         readEvent = Event(base: worker.base, descriptor: descriptor, what: Event.read | Event.persist, handler: self, tag: 0)
         writeEvent = Event(base: worker.base, descriptor: descriptor, what: Event.write | Event.persist, handler: self, tag: 1)
         parkTimer = Event(base: worker.base, descriptor: -1, what: 0, handler: self, tag: 2)
+        yieldEvent = Event(base: worker.base, descriptor: -1, what: 0, handler: self, tag: 3)
     }
 
     /// This connection as the lock tables know it.
@@ -66,7 +73,10 @@ final class Connection: EventHandler {
         switch event.tag {
         case 0: readable()
         case 1: writable()
-        default: parkTimerFired()
+        case 2: parkTimerFired()
+        default:
+            executeBufferedRequests()
+            flush()
         }
     }
 
@@ -84,8 +94,11 @@ final class Connection: EventHandler {
                 break
             }
             if count == 0 {
-                // The peer will send nothing more; finish writing what is queued, then close.
-                beginClosing()
+                // The peer will send nothing more: run what it did send (a yield may have left
+                // some), write every reply, then close.
+                peerClosed = true
+                setReading(false)
+                executeBufferedRequests()
                 break
             }
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { break }
@@ -97,14 +110,28 @@ final class Connection: EventHandler {
 
     /// Decodes and executes every complete request in the input buffer.
     func executeBufferedRequests() {
+        var executed = 0
         while !closing && parked == nil {
             if output.count > Self.outputHighWater {
+                pausedForOutput = true
                 setReading(false)
                 return
             }
+            if executed == state.configuration.requestsPerEvent {
+                // memcached's -R: give the other connections of this worker a turn; a zero
+                // timeout brings this one back on the next loop iteration.
+                statistics.add(.connYields)
+                yieldEvent.add(timeoutMilliseconds: 0)
+                return
+            }
+            executed += 1
             let buffer = input.readableBytes
             switch parser.parse(buffer) {
             case .needMoreData(let size):
+                if peerClosed {
+                    beginClosing()
+                    return
+                }
                 if size > 0 { input.reserve(total: size) } else { input.shrinkIfIdle() }
                 return
             case .skipped(let consumed):
@@ -117,7 +144,7 @@ final class Connection: EventHandler {
     }
 
     func setReading(_ enabled: Bool) {
-        guard enabled != readEventAdded, !closed else { return }
+        guard enabled != readEventAdded, !closed, !(enabled && peerClosed) else { return }
         readEventAdded = enabled
         if enabled { readEvent.add() } else { readEvent.remove() }
     }
@@ -155,8 +182,9 @@ final class Connection: EventHandler {
         }
         if closing {
             closeNow()
-        } else if !readEventAdded && parked == nil {
+        } else if pausedForOutput && parked == nil {
             // Output drained after a pause: run what was left in the input, then read again.
+            pausedForOutput = false
             setReading(true)
             executeBufferedRequests()
             // Also when nothing was queued: a `quit` or a close may have been among them.
@@ -184,6 +212,7 @@ final class Connection: EventHandler {
         readEvent.free()
         writeEvent.free()
         parkTimer.free()
+        yieldEvent.free()
         parked = nil
         Glibc.close(descriptor)
         if usedLocks {
