@@ -53,12 +53,6 @@ public final class Event {
         if let raw { event_del(raw) }
     }
 
-    /// Whether the event is added (pending).
-    public var isPending: Bool {
-        guard let raw else { return false }
-        return event_pending(raw, Int16(EV_READ | EV_WRITE | EV_TIMEOUT | EV_SIGNAL), nil) != 0
-    }
-
     /// Removes and frees the libevent event; further calls do nothing.
     public func free() {
         if let raw {

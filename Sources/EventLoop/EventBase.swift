@@ -31,10 +31,4 @@ public final class EventBase {
     public func stop() {
         event_base_loopbreak(raw)
     }
-
-    /// Makes libevent safe to use with the thread-safe bases (`locking: true`). Call once, before
-    /// any base is created.
-    public static func enableThreadSupport() {
-        evthread_use_pthreads()
-    }
 }

@@ -66,11 +66,6 @@ public final class OutputBuffer {
     public func write(to descriptor: Int32) -> Int {
         Int(evbuffer_write(raw, descriptor))
     }
-
-    /// Discards everything.
-    public func removeAll() {
-        evbuffer_drain(raw, count)
-    }
 }
 
 private func releaseOwner(_ data: UnsafeRawPointer?, _ length: Int, _ context: UnsafeMutableRawPointer?) {
