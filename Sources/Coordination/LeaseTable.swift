@@ -122,14 +122,19 @@ public final class LeaseTable: @unchecked Sendable {
     /// while `token` names the key's live lease. Returns nil for `NOT_OWNER`; otherwise whether
     /// the store succeeded. A successful store ends the lease and hands the value to every waiter.
     public func setgen(_ key: LockKey, token: UInt64, store: () -> Value?) -> Bool? {
-        shards[key].withLock { shard in
+        var woken: [WaiterTicket] = []
+        var stored: Value?
+        let result: Bool? = shards[key].withLock { shard in
             guard let entry = shard.entries[key] else { return nil }
             expireIfDue(entry, key: key, in: shard, now: MonotonicClock.milliseconds())
             guard let lease = entry.lease, lease.token == token else { return nil }
             guard let value = store() else { return false }
-            finish(entry, key: key, in: shard, with: value)
+            stored = value
+            woken = finish(entry, key: key, in: shard)
             return true
         }
+        if let stored, !woken.isEmpty { sink.wake(woken, .value(stored)) }
+        return result
     }
 
     /// `unlockgen`: ends the lease if `token` names it; the oldest waiter is elected.
@@ -148,10 +153,11 @@ public final class LeaseTable: @unchecked Sendable {
     public func valueStored(_ key: UnsafeRawBufferPointer, value: Value) {
         guard activity.load(ordering: .sequentiallyConsistent) > 0 else { return }
         let owned = LockKey(key)
-        shards[owned].withLock { shard in
-            guard let entry = shard.entries[owned] else { return }
-            finish(entry, key: owned, in: shard, with: value)
+        let woken: [WaiterTicket] = shards[owned].withLock { shard in
+            guard let entry = shard.entries[owned] else { return [] }
+            return finish(entry, key: owned, in: shard)
         }
+        if !woken.isEmpty { sink.wake(woken, .value(value)) }
     }
 
     /// The lease on `key` ends without a value (`delete`): the oldest waiter is elected.
@@ -275,11 +281,14 @@ public final class LeaseTable: @unchecked Sendable {
         sink.wake(waiter.ticket, .granted(token: token))
     }
 
-    /// A value arrived: every waiter gets it and the entry goes.
-    private func finish(_ entry: Entry, key: LockKey, in shard: TableShard<Entry>, with value: Value) {
-        for waiter in entry.waiters { sink.wake(waiter.ticket, .value(value)) }
+    /// A value arrived: the lease and the entry go; returns the waiters, to be handed the value
+    /// in one batch once the shard lock is released (the wake-ups are many, and a waiter that
+    /// times out meanwhile finds itself already answered).
+    private func finish(_ entry: Entry, key: LockKey, in shard: TableShard<Entry>) -> [WaiterTicket] {
+        let tickets = entry.waiters.map(\.ticket)
         entry.waiters.removeAll()
         entry.lease = nil
         remove(key, in: shard)
+        return tickets
     }
 }

@@ -40,8 +40,17 @@ public enum WakeOutcome: @unchecked Sendable {
 
 /// Delivers wake-ups; the server posts them to the waiter's worker mailbox.
 public protocol WakeSink: AnyObject, Sendable {
-    /// Answers the parked request `ticket` (called with a table lock held: must not block).
+    /// Answers the parked request `ticket` (may be called with a table lock held: must not block).
     func wake(_ ticket: WaiterTicket, _ outcome: WakeOutcome)
+    /// Answers many parked requests with the same outcome (a stored value for every waiter).
+    func wake(_ tickets: [WaiterTicket], _ outcome: WakeOutcome)
+}
+
+extension WakeSink {
+    /// One by one, for sinks with nothing better to do.
+    public func wake(_ tickets: [WaiterTicket], _ outcome: WakeOutcome) {
+        for ticket in tickets { wake(ticket, outcome) }
+    }
 }
 
 /// What a parked request's timer found.

@@ -17,6 +17,8 @@ public final class Worker: EventHandler, @unchecked Sendable {
         case adopt(descriptor: Int32)
         /// A parked request of connection `connection` is answered.
         case wake(connection: UInt64, sequence: UInt64, outcome: WakeOutcome)
+        /// Several parked requests get the same answer.
+        case wakeMany([(connection: UInt64, sequence: UInt64)], outcome: WakeOutcome)
         /// Stop: read nothing more, let queued replies drain for up to `drainMilliseconds`, then
         /// close every connection and end the loop.
         case stop(drainMilliseconds: Int)
@@ -80,6 +82,8 @@ public final class Worker: EventHandler, @unchecked Sendable {
         case .wake(let serial, let sequence, let outcome):
             // A connection that closed meanwhile has already given back what it held.
             connections[serial]?.wake(sequence: sequence, outcome: outcome)
+        case .wakeMany(let waiters, let outcome):
+            for waiter in waiters { connections[waiter.connection]?.wake(sequence: waiter.sequence, outcome: outcome) }
         case .stop(let drainMilliseconds):
             stopping = true
             for connection in Array(connections.values) {
