@@ -181,7 +181,11 @@ final class Shard {
     /// stale copies to the LRU tail (the background crawler). Returns the bytes freed.
     func crawl(bucketBudget: Int, _ policy: StalePolicy) -> Int {
         var freed = 0
-        for _ in 0..<min(bucketBudget, bucketMask + 1) {
+        // At least a tenth of the table per call: with the server's once-a-second call every
+        // item is seen within ten seconds however large the shard, so stale copies reach the LRU
+        // tail (first to go under pressure) and dead ones free their memory promptly.
+        let tableSize = bucketMask + 1
+        for _ in 0..<min(max(bucketBudget, tableSize / 10), tableSize) {
             crawlCursor = (crawlCursor + 1) & bucketMask
             var cursor = buckets[crawlCursor]
             while let reference = cursor {

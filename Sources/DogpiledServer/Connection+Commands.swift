@@ -49,7 +49,7 @@ extension Connection {
             }
             reply("OK\r\n", unless: noreply)
         case .verbosity(let level, let noreply):
-            state.verbosity.store(Int(min(level, 2)), ordering: .relaxed)
+            state.verbosity.set(Int(min(level, 2)))
             reply("OK\r\n", unless: noreply)
         case .version:
             output.append("VERSION ")
@@ -95,7 +95,7 @@ extension Connection {
         case .close(let reason):
             if reason == .binaryProtocol {
                 state.logger.info("closing connection: binary protocol is not supported")
-            } else if state.verbosity.load(ordering: .relaxed) > 0 {
+            } else if state.verbosity.value > 0 {
                 state.logger.info("closing connection: \(reason)")
             }
             beginClosing()

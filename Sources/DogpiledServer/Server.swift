@@ -39,8 +39,8 @@ public final class Server: EventHandler {
     public var drainMilliseconds = 2000
 
     /// Creates a server; nothing is bound until ``bind()``.
-    public init(configuration: ServerConfiguration, logger: Logger) throws {
-        state = try ServerState(configuration: configuration, logger: logger)
+    public init(configuration: ServerConfiguration, logger: Logger, verbosity: Verbosity? = nil) throws {
+        state = try ServerState(configuration: configuration, logger: logger, verbosity: verbosity)
     }
 
     /// Opens the listening sockets. Throws if an address cannot be bound.

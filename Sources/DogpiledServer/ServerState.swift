@@ -33,8 +33,8 @@ public final class ServerState: Sendable {
     public let parserLimits: TextParser.Limits
     /// Logging.
     public let logger: Logger
-    /// Current verbosity (`verbosity` command, `-v`).
-    public let verbosity: Atomic<Int>
+    /// Current verbosity (`-v`, the `verbosity` command, a reload).
+    public let verbosity: Verbosity
     /// Open client connections.
     public let currentConnections = Atomic<Int>(0)
     /// Connections ever accepted.
@@ -51,7 +51,7 @@ public final class ServerState: Sendable {
     public let startedAt: Int64
 
     /// Creates the shared state.
-    public init(configuration: ServerConfiguration, logger: Logger, clock: ServerClock = ServerClock()) throws {
+    public init(configuration: ServerConfiguration, logger: Logger, verbosity: Verbosity? = nil, clock: ServerClock = ServerClock()) throws {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
@@ -73,7 +73,7 @@ public final class ServerState: Sendable {
         self.lockBudget = LockBudget(limit: configuration.maxLocks)
         self.leases = LeaseTable(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
         self.mutexes = MutexTable(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
-        self.verbosity = Atomic(configuration.verbosity)
+        self.verbosity = verbosity ?? Verbosity(configuration.verbosity)
         self.mutexLockWait = Atomic(configuration.lockWaitMilliseconds)
         self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }
         self.startedAt = clock.epoch + 2

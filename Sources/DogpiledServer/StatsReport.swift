@@ -88,7 +88,7 @@ struct StatsReport {
             ("tcpport", String(configuration.unixSocketPath == nil ? configuration.port : 0)),
             ("udpport", "0"),
             ("inter", configuration.listenAddresses.joined(separator: ",")),
-            ("verbosity", String(state.verbosity.load(ordering: .relaxed))),
+            ("verbosity", String(state.verbosity.value)),
             ("oldest", "0"),
             ("evictions", configuration.evictionEnabled ? "on" : "off"),
             ("domain_socket", configuration.unixSocketPath ?? "NULL"),

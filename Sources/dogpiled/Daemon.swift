@@ -17,11 +17,11 @@ struct Daemon {
     let resolve: () throws -> ServerConfiguration
 
     func run() throws {
-        let level = LogLevelControl(verbosity: configuration.verbosity)
-        let logger = LoggerSetup.makeLogger(level: level)
+        let verbosity = Verbosity(configuration.verbosity)
+        let logger = LoggerSetup.makeLogger(verbosity: verbosity)
         let server: Server
         do {
-            server = try Server(configuration: configuration, logger: logger)
+            server = try Server(configuration: configuration, logger: logger, verbosity: verbosity)
             try server.bind()
         } catch {
             logger.critical("cannot start: \(error)")
@@ -41,7 +41,7 @@ struct Daemon {
         server.onStopping = { notifier.send("STOPPING=1") }
         server.onReload = {
             notifier.send("RELOADING=1")
-            Reloader(configPath: configPath, resolve: resolve, running: configuration, state: server.state, level: level, logger: logger).reload()
+            Reloader(configPath: configPath, resolve: resolve, running: configuration, state: server.state, logger: logger).reload()
             notifier.send("READY=1")
         }
         server.run()

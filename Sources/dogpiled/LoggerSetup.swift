@@ -1,28 +1,10 @@
+import DogpiledServer
 import Logging
-import Synchronization
 
-/// The log level, changeable at run time (SIGHUP reload of `verbosity`).
-final class LogLevelControl: Sendable {
-    private let verbosity: Atomic<Int>
-
-    init(verbosity: Int) { self.verbosity = Atomic(verbosity) }
-
-    /// 0: info and above; 1 (`-v`): debug; 2 (`-vv`): trace.
-    var level: Logger.Level {
-        switch verbosity.load(ordering: .relaxed) {
-        case 0: .info
-        case 1: .debug
-        default: .trace
-        }
-    }
-
-    func set(verbosity value: Int) { verbosity.store(value, ordering: .relaxed) }
-}
-
-/// A stderr handler whose level follows a ``LogLevelControl``.
+/// A stderr handler whose level follows the server's ``Verbosity``.
 struct FollowingLogHandler: LogHandler {
     var inner: StreamLogHandler
-    let control: LogLevelControl
+    let verbosity: Verbosity
 
     var metadata: Logger.Metadata {
         get { inner.metadata }
@@ -30,7 +12,7 @@ struct FollowingLogHandler: LogHandler {
     }
 
     var logLevel: Logger.Level {
-        get { control.level }
+        get { verbosity.logLevel }
         set { }
     }
 
@@ -46,12 +28,12 @@ struct FollowingLogHandler: LogHandler {
 
 /// Logging set-up for the daemon.
 enum LoggerSetup {
-    /// A logger to standard error at the level `-v` / `-vv` (or a reload) selects.
-    static func makeLogger(level: LogLevelControl) -> Logger {
+    /// A logger to standard error at the level `verbosity` selects, now and after changes.
+    static func makeLogger(verbosity: Verbosity) -> Logger {
         LoggingSystem.bootstrap { label in
             var inner = StreamLogHandler.standardError(label: label)
             inner.logLevel = .trace
-            return FollowingLogHandler(inner: inner, control: level)
+            return FollowingLogHandler(inner: inner, verbosity: verbosity)
         }
         return Logger(label: "dogpiled")
     }

@@ -16,7 +16,6 @@ struct Reloader {
     let resolve: () throws -> ServerConfiguration
     let running: ServerConfiguration
     let state: ServerState
-    let level: LogLevelControl
     let logger: Logger
 
     func reload() {
@@ -36,10 +35,9 @@ struct Reloader {
             return
         }
         var changes: [String] = []
-        let current = state.verbosity.load(ordering: .relaxed)
+        let current = state.verbosity.value
         if fresh.verbosity != current {
-            state.verbosity.store(fresh.verbosity, ordering: .relaxed)
-            level.set(verbosity: fresh.verbosity)
+            state.verbosity.set(fresh.verbosity)
             changes.append("verbosity \(current) -> \(fresh.verbosity)")
         }
         let wait = state.mutexLockWait.load(ordering: .relaxed)
