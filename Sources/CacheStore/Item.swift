@@ -60,6 +60,16 @@ public final class Item: ManagedBuffer<ItemHeader, UInt8> {
         return (raw + 15) & ~15
     }
 
+    // Fields fixed before the item is linked, read without copying the whole header (whose LRU
+    // links and access time other threads may be updating under the shard lock).
+
+    /// Value length in bytes.
+    public var valueLength: Int { withUnsafeMutablePointerToHeader { Int($0.pointee.valueCount) } }
+    /// Client flags.
+    public var clientFlags: UInt32 { withUnsafeMutablePointerToHeader { $0.pointee.flags } }
+    /// CAS unique.
+    public var casUnique: UInt64 { withUnsafeMutablePointerToHeader { $0.pointee.cas } }
+
     /// This item's ``footprint(keyCount:valueCount:)``.
     public var footprint: Int {
         Item.footprint(keyCount: Int(header.keyCount), valueCount: Int(header.valueCount))

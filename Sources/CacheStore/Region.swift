@@ -12,13 +12,13 @@ public final class Region: Sendable {
     private let exptime: Atomic<Int32>
     private let lockWait: Atomic<Int>
 
-    init(index: Int, settings: RegionSettings, memoryLimit: Int, base: StoreConfiguration, clock: ServerClock) {
+    init(index: Int, settings: RegionSettings, memoryLimit: Int, base: StoreConfiguration, clock: ServerClock, casSequence: CASSequence) {
         self.index = index
         self.name = settings.name
         var configuration = base
         configuration.memoryLimit = memoryLimit
         configuration.staleTTL = settings.staleTTL
-        self.store = Store(configuration: configuration, clock: clock)
+        self.store = Store(configuration: configuration, clock: clock, casSequence: casSequence)
         self.exptime = Atomic(settings.defaultExptime)
         self.lockWait = Atomic(settings.lockWaitMilliseconds)
     }

@@ -34,12 +34,13 @@ public final class RegionSet: Sendable {
         guard remainder >= 1024 * 1024 else {
             throw DeclarationError(description: "region budgets (\(carved) bytes) leave less than 1 MiB of -m (\(totalMemory) bytes) for the default region")
         }
-        var regions = [Region(index: 0, settings: defaultSettings, memoryLimit: remainder, base: base, clock: clock)]
+        let casSequence = CASSequence()
+        var regions = [Region(index: 0, settings: defaultSettings, memoryLimit: remainder, base: base, clock: clock, casSequence: casSequence)]
         for entry in named {
             guard let bytes = entry.memoryBytes, bytes > 0 else {
                 throw DeclarationError(description: "region '\(entry.name)' needs a memory budget")
             }
-            regions.append(Region(index: regions.count, settings: entry, memoryLimit: bytes, base: base, clock: clock))
+            regions.append(Region(index: regions.count, settings: entry, memoryLimit: bytes, base: base, clock: clock, casSequence: casSequence))
         }
         all = regions
         defaultRegion = regions[0]

@@ -10,8 +10,8 @@ struct StalePolicy {
     let staleTTL: UInt32
     /// Items with a CAS unique up to this one were soft-invalidated (0: none).
     let softInvalidatedThrough: UInt64
-    /// When that soft invalidation happened.
-    let softInvalidatedAt: UInt32
+    /// Every soft invalidation, for the moment each item became stale.
+    let history: SoftInvalidations
 
     enum Freshness { case live, stale, dead }
 
@@ -20,7 +20,9 @@ struct StalePolicy {
         let header = item.header
         var staleSince = UInt32.max
         if header.exptime != 0 && header.exptime <= now { staleSince = header.exptime }
-        if header.cas <= softInvalidatedThrough { staleSince = min(staleSince, softInvalidatedAt) }
+        if header.cas <= softInvalidatedThrough, let since = history.staleSince(cas: header.cas) {
+            staleSince = min(staleSince, since)
+        }
         if staleSince == .max { return .live }
         return UInt64(staleSince) + UInt64(staleTTL) > UInt64(now) ? .stale : .dead
     }

@@ -21,14 +21,16 @@ public final class Store: @unchecked Sendable {
     private let shards: [Shard]
     private let shardShift: UInt64
     private let memory = MemoryCounter()
-    private let casSequence = Atomic<UInt64>(0)
+    private let casSequence: CASSequence
     private let evictionCursor = Atomic<Int>(0)
     private let staleSeconds: Atomic<UInt32>
     private let softInvalidatedThrough = Atomic<UInt64>(0)
-    private let softInvalidatedAt = Atomic<UInt32>(0)
+    private let softInvalidations = SoftInvalidations()
 
-    /// Creates an empty store.
-    public init(configuration: StoreConfiguration, clock: ServerClock) {
+    /// Creates an empty store. Stores that share `casSequence` (the regions of one server) hand
+    /// out CAS uniques from one increasing counter, as memcached does.
+    public init(configuration: StoreConfiguration, clock: ServerClock, casSequence: CASSequence = CASSequence()) {
+        self.casSequence = casSequence
         self.configuration = configuration
         self.clock = clock
         let memory = self.memory
@@ -44,7 +46,7 @@ public final class Store: @unchecked Sendable {
         StalePolicy(
             now: clock.now, staleTTL: staleSeconds.load(ordering: .relaxed),
             softInvalidatedThrough: softInvalidatedThrough.load(ordering: .relaxed),
-            softInvalidatedAt: softInvalidatedAt.load(ordering: .relaxed))
+            history: softInvalidations)
     }
 
     /// Seconds a stale copy is kept (changeable at run time).
@@ -61,7 +63,7 @@ public final class Store: @unchecked Sendable {
     /// The next CAS unique: one increasing counter for the whole store.
     @inline(__always)
     private func nextCAS() -> UInt64 {
-        casSequence.wrappingAdd(1, ordering: .relaxed).newValue
+        casSequence.next()
     }
 
     // MARK: - Reads
@@ -181,6 +183,12 @@ public final class Store: @unchecked Sendable {
     ) -> StoreOutcome {
         let now = rules.now
         let needed = fresh.footprint
+        // An item larger than the whole budget (a small region) can never fit: refuse it rather
+        // than evict everything and still go over.
+        if needed > memoryLimit {
+            if dropOnFailure, let existing { shard.unlink(existing, hash: hash) }
+            return .outOfMemory
+        }
         if !configuration.evictionEnabled {
             let freed = existing?.footprint ?? 0
             if memory.value - freed + needed > memoryLimit {
@@ -275,8 +283,9 @@ public final class Store: @unchecked Sendable {
     /// Turns every live item into a stale copy at once (soft invalidation): its stale window
     /// starts now. Items stored afterwards are unaffected.
     public func invalidateSoftly() {
-        softInvalidatedAt.store(clock.now, ordering: .relaxed)
-        softInvalidatedThrough.store(casSequence.load(ordering: .relaxed), ordering: .relaxed)
+        let through = casSequence.current
+        softInvalidations.record(through: through, at: clock.now)
+        softInvalidatedThrough.store(through, ordering: .relaxed)
     }
 
     /// Removes dead items and moves new stale copies to the LRU tails, in a slice of every shard;

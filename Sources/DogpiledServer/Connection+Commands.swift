@@ -45,6 +45,8 @@ extension Connection {
             if delay > 0 {
                 state.pendingFlush.store(state.clock.expiry(fromProtocol: delay), ordering: .relaxed)
             } else {
+                // A later immediate flush supersedes a pending delayed one, as in memcached.
+                state.pendingFlush.store(0, ordering: .relaxed)
                 state.invalidateHard(nil)
             }
             reply("OK\r\n", unless: noreply)
@@ -134,12 +136,13 @@ extension Connection {
 
     /// Queues `VALUE ...\r\n<data>\r\n` for `item`.
     func appendValue(_ item: Item, key: UnsafeRawBufferPointer, withCAS: Bool) {
-        let header = item.header
-        let length = Int(header.valueCount)
-        let cas: UInt64? = withCAS ? header.cas : nil
+        // Only fields fixed before the item was linked are read: no shard lock is held here.
+        let length = item.valueLength
+        let flags = item.clientFlags
+        let cas: UInt64? = withCAS ? item.casUnique : nil
         if length <= Self.copyThreshold {
             output.write(maximum: ReplyEncoding.maximumValueLineLength + length + 2) { target in
-                let written = ReplyEncoding.writeValueLine(key: key, flags: header.flags, length: length, cas: cas, into: target)
+                let written = ReplyEncoding.writeValueLine(key: key, flags: flags, length: length, cas: cas, into: target)
                 return item.withValueAndTerminator { value in
                     UnsafeMutableRawBufferPointer(rebasing: target[written..<(written + value.count)]).copyMemory(from: value)
                     return written + value.count
@@ -147,7 +150,7 @@ extension Connection {
             }
         } else {
             output.write(maximum: ReplyEncoding.maximumValueLineLength) { target in
-                ReplyEncoding.writeValueLine(key: key, flags: header.flags, length: length, cas: cas, into: target)
+                ReplyEncoding.writeValueLine(key: key, flags: flags, length: length, cas: cas, into: target)
             }
             item.withValueAndTerminator { output.appendReference($0, owner: item) }
         }

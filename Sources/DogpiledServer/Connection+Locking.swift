@@ -154,6 +154,7 @@ extension Connection {
     private func resume() {
         parked = nil
         flush()
+        guard !closed else { return }
         setReading(true)
         executeBufferedRequests()
         flush()

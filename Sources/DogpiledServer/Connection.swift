@@ -47,7 +47,7 @@ final class Connection: EventHandler {
     private var peerClosed = false
     /// Requests stopped running because too much output is queued.
     private var pausedForOutput = false
-    private var closed = false
+    private(set) var closed = false
 
     init(descriptor: Int32, serial: UInt64, worker: Worker) {
         self.descriptor = descriptor
@@ -90,7 +90,8 @@ final class Connection: EventHandler {
                 statistics.add(.bytesRead, UInt64(count))
                 executeBufferedRequests()
                 rounds += 1
-                if input.isFull && rounds < 4 { continue }
+                // A parked request stops reading: nothing more is read until it is answered.
+                if input.isFull && rounds < 4 && parked == nil { continue }
                 break
             }
             if count == 0 {

@@ -62,6 +62,9 @@ public final class Event {
     }
 
     fileprivate func fire(_ what: Int16) {
+        // A strong reference for the length of the callback: a handler may drop the last other
+        // reference to itself (a connection that closes) while it runs.
+        let handler: EventHandler = self.handler
         handler.handle(self, what: what)
     }
 }

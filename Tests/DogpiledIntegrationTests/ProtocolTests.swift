@@ -23,6 +23,18 @@ struct ProtocolTests {
         }
     }
 
+    @Test("an immediate flush_all supersedes a pending delayed one, as in memcached")
+    func immediateFlushCancelsDelayedFlush() throws {
+        try withServer { server in
+            let client = try server.connect()
+            #expect(try client.exchange("flush_all 2\r\n") == "OK\r\n")
+            #expect(try client.exchange("flush_all\r\n") == "OK\r\n")
+            #expect(try client.exchange("set k 0 0 1\r\nx\r\n") == "STORED\r\n")
+            usleep(3_500_000)
+            #expect(try client.exchange("get k\r\n", until: "END\r\n") == "VALUE k 0 1\r\nx\r\nEND\r\n")
+        }
+    }
+
     @Test("1000 mixed requests in one write are answered in order")
     func pipelining() throws {
         // A small model of the cache decides every expected reply.
