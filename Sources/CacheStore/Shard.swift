@@ -31,6 +31,19 @@ final class Shard {
     /// lazy expiry, eviction, deletes and replacement is always given back in one place.
     private let memory: MemoryCounter
 
+    /// This shard's figures; requires the lock.
+    var statistics: StoreStatistics {
+        var figures = StoreStatistics()
+        figures.currentItems = count
+        figures.bytes = bytes
+        figures.totalItems = totalItems
+        figures.evictions = evictions
+        figures.reclaimed = reclaimed
+        figures.expiredUnfetched = expiredUnfetched
+        figures.evictedUnfetched = evictedUnfetched
+        return figures
+    }
+
     init(memory: MemoryCounter, initialBuckets: Int = 256) {
         self.memory = memory
         mutex = .allocate(capacity: 1)

@@ -307,13 +307,7 @@ public final class Store: @unchecked Sendable {
         var total = StoreStatistics()
         for shard in shards {
             shard.lock()
-            total.currentItems += shard.count
-            total.bytes += shard.bytes
-            total.totalItems &+= shard.totalItems
-            total.evictions &+= shard.evictions
-            total.reclaimed &+= shard.reclaimed
-            total.expiredUnfetched &+= shard.expiredUnfetched
-            total.evictedUnfetched &+= shard.evictedUnfetched
+            total.add(shard.statistics)
             shard.unlock()
         }
         return total

@@ -43,4 +43,15 @@ public struct StoreStatistics: Sendable {
     public var expiredUnfetched: UInt64 = 0
     /// Evicted items that were never read.
     public var evictedUnfetched: UInt64 = 0
+
+    /// Adds `other`'s figures to these (summing shards, or regions).
+    public mutating func add(_ other: StoreStatistics) {
+        currentItems += other.currentItems
+        bytes += other.bytes
+        totalItems &+= other.totalItems
+        evictions &+= other.evictions
+        reclaimed &+= other.reclaimed
+        expiredUnfetched &+= other.expiredUnfetched
+        evictedUnfetched &+= other.evictedUnfetched
+    }
 }

@@ -100,16 +100,7 @@ extension ServerState {
     /// Store counters summed over every region.
     func storeStatistics() -> StoreStatistics {
         var total = StoreStatistics()
-        for region in regions.all {
-            let part = region.store.statistics()
-            total.currentItems += part.currentItems
-            total.bytes += part.bytes
-            total.totalItems &+= part.totalItems
-            total.evictions &+= part.evictions
-            total.reclaimed &+= part.reclaimed
-            total.expiredUnfetched &+= part.expiredUnfetched
-            total.evictedUnfetched &+= part.evictedUnfetched
-        }
+        for region in regions.all { total.add(region.store.statistics()) }
         return total
     }
 
