@@ -47,6 +47,8 @@ final class Connection: EventHandler {
     private var peerClosed = false
     /// Requests stopped running because too much output is queued.
     private var pausedForOutput = false
+    /// Requests stopped running for a turn (`-R`); they resume on the next loop iteration.
+    private var yielding = false
     private(set) var closed = false
 
     init(descriptor: Int32, serial: UInt64, worker: Worker) {
@@ -75,7 +77,9 @@ final class Connection: EventHandler {
         case 1: writable()
         case 2: parkTimerFired()
         default:
+            yielding = false
             executeBufferedRequests()
+            if !yielding && !pausedForOutput && parked == nil && !closing { setReading(true) }
             flush()
         }
     }
@@ -91,7 +95,7 @@ final class Connection: EventHandler {
                 executeBufferedRequests()
                 rounds += 1
                 // A parked request stops reading: nothing more is read until it is answered.
-                if input.isFull && rounds < 4 && parked == nil { continue }
+                if input.isFull && rounds < 4 && parked == nil && !yielding { continue }
                 break
             }
             if count == 0 {
@@ -121,7 +125,11 @@ final class Connection: EventHandler {
             if executed == state.configuration.requestsPerEvent {
                 // memcached's -R: give the other connections of this worker a turn; a zero
                 // timeout brings this one back on the next loop iteration.
+                // Nothing more is read meanwhile, so a fast sender cannot grow the input without
+                // bound while its requests wait their turn.
                 statistics.add(.connYields)
+                yielding = true
+                setReading(false)
                 yieldEvent.add(timeoutMilliseconds: 0)
                 return
             }
