@@ -51,19 +51,13 @@ public final class LeaseTable: @unchecked Sendable {
     }
 
     private let shards: TableShards<Entry>
-    private let tokens: FencingTokens
-    private let budget: LockBudget
-    private let statistics: CoordinationStatistics
-    private let sink: any WakeSink
+    private let shared: LockTableContext
     /// Entries plus `lockgen` calls in flight: zero lets a store skip this table entirely.
     private let activity = Atomic<Int>(0)
 
-    /// Creates an empty table.
-    public init(tokens: FencingTokens, budget: LockBudget, statistics: CoordinationStatistics, sink: any WakeSink, shardCount: Int = 16) {
-        self.tokens = tokens
-        self.budget = budget
-        self.statistics = statistics
-        self.sink = sink
+    /// Creates an empty table sharing `context` with the other lock table.
+    public init(context: LockTableContext, shardCount: Int = 16) {
+        self.shared = context
         self.shards = TableShards(count: shardCount)
     }
 
@@ -86,10 +80,10 @@ public final class LeaseTable: @unchecked Sendable {
             let lease = entry?.lease
             switch GenerationDecision.decide(value: state, leaseHeld: lease != nil) {
             case .useValue:
-                statistics.lockgenHits.increment()
+                shared.statistics.lockgenHits.increment()
                 return .hit(value!)
             case .useStaleValue:
-                statistics.lockgenStale.increment()
+                shared.statistics.lockgenStale.increment()
                 return .stale(value!)
             case .regenerate:
                 let target: Entry
@@ -99,18 +93,18 @@ public final class LeaseTable: @unchecked Sendable {
                     guard let created = makeEntry(key, in: shard) else { return .tooManyLocks }
                     target = created
                 }
-                let token = tokens.next()
+                let token = shared.tokens.next()
                 target.lease = Lease(token: token, holder: requester, expiresAt: now + Int64(leaseMilliseconds))
-                statistics.lockgenGen.increment()
+                shared.statistics.lockgenGen.increment()
                 return .generate(token: token, stale: state == .stale ? value : nil)
             case .waitForValue:
                 guard let entry, let lease, lease.holder != requester, waitMilliseconds > 0 else {
-                    statistics.lockgenTimeouts.increment()
+                    shared.statistics.lockgenTimeouts.increment()
                     return .busy
                 }
                 let deadline = now + Int64(waitMilliseconds)
                 entry.waiters.append(Waiter(ticket: ticket, leaseMilliseconds: leaseMilliseconds, deadline: deadline))
-                statistics.lockgenWaits.increment()
+                shared.statistics.lockgenWaits.increment()
                 return .parked(nextCheck: min(deadline, lease.expiresAt))
             }
         }
@@ -133,7 +127,7 @@ public final class LeaseTable: @unchecked Sendable {
             woken = finish(entry, key: key, in: shard)
             return true
         }
-        if let stored, !woken.isEmpty { sink.wake(woken, .value(stored)) }
+        if let stored, !woken.isEmpty { shared.sink.wake(woken, .value(stored)) }
         return result
     }
 
@@ -157,7 +151,7 @@ public final class LeaseTable: @unchecked Sendable {
             guard let entry = shard.entries[owned] else { return [] }
             return finish(entry, key: owned, in: shard)
         }
-        if !woken.isEmpty { sink.wake(woken, .value(value)) }
+        if !woken.isEmpty { shared.sink.wake(woken, .value(value)) }
     }
 
     /// The lease on `key` ends without a value (`delete`): the oldest waiter is elected.
@@ -204,7 +198,7 @@ public final class LeaseTable: @unchecked Sendable {
             let waiter = entry.waiters[index]
             if waiter.deadline <= now {
                 entry.waiters.remove(at: index)
-                statistics.lockgenTimeouts.increment()
+                shared.statistics.lockgenTimeouts.increment()
                 if entry.lease == nil { electOrRemove(entry, key: key, in: shard) }
                 return .timedOut
             }
@@ -223,7 +217,7 @@ public final class LeaseTable: @unchecked Sendable {
     public func shutdown() {
         shards.forEachLocked { shard in
             for entry in shard.entries.values {
-                for waiter in entry.waiters { sink.wake(waiter.ticket, .shuttingDown) }
+                for waiter in entry.waiters { shared.sink.wake(waiter.ticket, .shuttingDown) }
                 entry.waiters.removeAll()
             }
         }
@@ -245,7 +239,7 @@ public final class LeaseTable: @unchecked Sendable {
     // MARK: - Internals (shard lock held)
 
     private func makeEntry(_ key: LockKey, in shard: TableShard<Entry>) -> Entry? {
-        guard budget.reserve() else { return nil }
+        guard shared.budget.reserve() else { return nil }
         let entry = Entry()
         shard.entries[key] = entry
         activity.add(1, ordering: .sequentiallyConsistent)
@@ -254,14 +248,14 @@ public final class LeaseTable: @unchecked Sendable {
 
     private func remove(_ key: LockKey, in shard: TableShard<Entry>) {
         guard shard.entries.removeValue(forKey: key) != nil else { return }
-        budget.release()
+        shared.budget.release()
         activity.subtract(1, ordering: .sequentiallyConsistent)
     }
 
     private func expireIfDue(_ entry: Entry, key: LockKey, in shard: TableShard<Entry>, now: Int64) {
         guard let lease = entry.lease, lease.expiresAt <= now else { return }
         entry.lease = nil
-        statistics.leasesExpired.increment()
+        shared.statistics.leasesExpired.increment()
         electOrRemove(entry, key: key, in: shard)
     }
 
@@ -273,12 +267,12 @@ public final class LeaseTable: @unchecked Sendable {
             return
         }
         let waiter = entry.waiters.removeFirst()
-        let token = tokens.next()
+        let token = shared.tokens.next()
         entry.lease = Lease(
             token: token, holder: waiter.ticket.requester,
             expiresAt: MonotonicClock.milliseconds() + Int64(waiter.leaseMilliseconds))
-        statistics.lockgenGen.increment()
-        sink.wake(waiter.ticket, .granted(token: token))
+        shared.statistics.lockgenGen.increment()
+        shared.sink.wake(waiter.ticket, .granted(token: token))
     }
 
     /// A value arrived: the lease and the entry go; returns the waiters, to be handed the value

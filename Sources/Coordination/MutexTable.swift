@@ -42,17 +42,11 @@ public final class MutexTable: @unchecked Sendable {
     }
 
     private let shards: TableShards<Entry>
-    private let tokens: FencingTokens
-    private let budget: LockBudget
-    private let statistics: CoordinationStatistics
-    private let sink: any WakeSink
+    private let shared: LockTableContext
 
-    /// Creates an empty table.
-    public init(tokens: FencingTokens, budget: LockBudget, statistics: CoordinationStatistics, sink: any WakeSink, shardCount: Int = 16) {
-        self.tokens = tokens
-        self.budget = budget
-        self.statistics = statistics
-        self.sink = sink
+    /// Creates an empty table sharing `context` with the other lock table.
+    public init(context: LockTableContext, shardCount: Int = 16) {
+        self.shared = context
         self.shards = TableShards(count: shardCount)
     }
 
@@ -70,7 +64,7 @@ public final class MutexTable: @unchecked Sendable {
                 promote(existing, now: now)
             }
             if entry == nil {
-                guard budget.reserve() else { return .tooManyLocks }
+                guard shared.budget.reserve() else { return .tooManyLocks }
                 entry = Entry()
                 shard.entries[name] = entry
             }
@@ -81,19 +75,19 @@ public final class MutexTable: @unchecked Sendable {
                 return .busy
             }
             if target.waiters.isEmpty && compatible(mode, with: target) {
-                let token = tokens.next()
+                let token = shared.tokens.next()
                 target.holds.append(Hold(token: token, holder: requester, mode: mode, expiresAt: now + Int64(leaseMilliseconds)))
-                statistics.mutexLocked.increment()
+                shared.statistics.mutexLocked.increment()
                 return .locked(token: token)
             }
             guard waitMilliseconds > 0 else {
-                statistics.mutexTimeouts.increment()
+                shared.statistics.mutexTimeouts.increment()
                 removeIfIdle(target, name, in: shard)
                 return .busy
             }
             let deadline = now + Int64(waitMilliseconds)
             target.waiters.append(Waiter(ticket: ticket, mode: mode, leaseMilliseconds: leaseMilliseconds, deadline: deadline))
-            statistics.mutexWaits.increment()
+            shared.statistics.mutexWaits.increment()
             return .parked(nextCheck: min(deadline, earliestExpiry(target) ?? deadline))
         }
     }
@@ -145,7 +139,7 @@ public final class MutexTable: @unchecked Sendable {
             let waiter = entry.waiters[index]
             if waiter.deadline <= now {
                 entry.waiters.remove(at: index)
-                statistics.mutexTimeouts.increment()
+                shared.statistics.mutexTimeouts.increment()
                 promote(entry, now: now)
                 removeIfIdle(entry, name, in: shard)
                 return .timedOut
@@ -182,7 +176,7 @@ public final class MutexTable: @unchecked Sendable {
     public func shutdown() {
         shards.forEachLocked { shard in
             for entry in shard.entries.values {
-                for waiter in entry.waiters { sink.wake(waiter.ticket, .shuttingDown) }
+                for waiter in entry.waiters { shared.sink.wake(waiter.ticket, .shuttingDown) }
                 entry.waiters.removeAll()
             }
         }
@@ -218,23 +212,23 @@ public final class MutexTable: @unchecked Sendable {
         let before = entry.holds.count
         entry.holds.removeAll { $0.expiresAt <= now }
         let expired = before - entry.holds.count
-        if expired > 0 { statistics.mutexExpired.wrappingAdd(UInt64(expired), ordering: .relaxed) }
+        if expired > 0 { shared.statistics.mutexExpired.wrappingAdd(UInt64(expired), ordering: .relaxed) }
     }
 
     /// Serves the queue in order while its head is compatible with the holders.
     private func promote(_ entry: Entry, now: Int64) {
         while let head = entry.waiters.first, compatible(head.mode, with: entry) {
             entry.waiters.removeFirst()
-            let token = tokens.next()
+            let token = shared.tokens.next()
             entry.holds.append(Hold(token: token, holder: head.ticket.requester, mode: head.mode, expiresAt: now + Int64(head.leaseMilliseconds)))
-            statistics.mutexLocked.increment()
-            sink.wake(head.ticket, .granted(token: token))
+            shared.statistics.mutexLocked.increment()
+            shared.sink.wake(head.ticket, .granted(token: token))
             if head.mode == .exclusive { break }
         }
     }
 
     private func removeIfIdle(_ entry: Entry, _ name: LockKey, in shard: TableShard<Entry>) {
         guard entry.isIdle, shard.entries.removeValue(forKey: name) != nil else { return }
-        budget.release()
+        shared.budget.release()
     }
 }

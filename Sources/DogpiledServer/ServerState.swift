@@ -71,8 +71,9 @@ public final class ServerState: Sendable {
             base: storeConfiguration, clock: clock)
         let tokens = FencingTokens()
         self.lockBudget = LockBudget(limit: configuration.maxLocks)
-        self.leases = LeaseTable(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
-        self.mutexes = MutexTable(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
+        let shared = LockTableContext(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
+        self.leases = LeaseTable(context: shared)
+        self.mutexes = MutexTable(context: shared)
         self.verbosity = verbosity ?? Verbosity(configuration.verbosity)
         self.mutexLockWait = Atomic(configuration.lockWaitMilliseconds)
         self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }

@@ -6,7 +6,7 @@ import Testing
     let sink = RecordingSink()
     let budget = LockBudget(limit: 100)
     let statistics = CoordinationStatistics()
-    var table: LeaseTable { LeaseTable(tokens: FencingTokens(start: 1000), budget: budget, statistics: statistics, sink: sink) }
+    var table: LeaseTable { LeaseTable(context: LockTableContext(tokens: FencingTokens(start: 1000), budget: budget, statistics: statistics, sink: sink)) }
 
     func lockgen(_ table: LeaseTable, _ name: String, _ who: WaiterTicket, state: GenerationDecision.ValueState = .missing, value: Box? = nil, wait: Int = 1000, lease: Int = 1000) -> LeaseTable.LockgenOutcome {
         table.lockgen(key(name), requester: who.requester, ticket: who, leaseMilliseconds: lease, waitMilliseconds: wait) { (state, value) }
@@ -126,7 +126,7 @@ import Testing
 
     @Test func theBudgetBoundsEntries() {
         let small = LockBudget(limit: 2)
-        let table = LeaseTable(tokens: FencingTokens(start: 1), budget: small, statistics: statistics, sink: sink)
+        let table = LeaseTable(context: LockTableContext(tokens: FencingTokens(start: 1), budget: small, statistics: statistics, sink: sink))
         _ = lockgen(table, "a", ticket(1))
         _ = lockgen(table, "b", ticket(1))
         guard case .tooManyLocks = lockgen(table, "c", ticket(1)) else { Issue.record("expected too many locks"); return }

@@ -7,7 +7,7 @@ import Testing
     let statistics = CoordinationStatistics()
 
     func makeTable() -> MutexTable {
-        MutexTable(tokens: FencingTokens(start: 1), budget: budget, statistics: statistics, sink: sink)
+        MutexTable(context: LockTableContext(tokens: FencingTokens(start: 1), budget: budget, statistics: statistics, sink: sink))
     }
 
     func lock(_ table: MutexTable, _ who: WaiterTicket, _ mode: MutexTable.Mode = .exclusive, wait: Int = 1000, lease: Int = 1000) -> MutexTable.LockOutcome {
