@@ -26,6 +26,8 @@ final class Shard {
     var reclaimed: UInt64 = 0
     var expiredUnfetched: UInt64 = 0
     var evictedUnfetched: UInt64 = 0
+    /// Reads that found their key past its exptime (memcached's `get_expired`).
+    var getExpired: UInt64 = 0
 
     /// The store-wide byte count every link and unlink of any shard updates, so memory freed by
     /// lazy expiry, eviction, deletes and replacement is always given back in one place.
@@ -41,7 +43,19 @@ final class Shard {
         figures.reclaimed = reclaimed
         figures.expiredUnfetched = expiredUnfetched
         figures.evictedUnfetched = evictedUnfetched
+        figures.getExpired = getExpired
         return figures
+    }
+
+    /// Zeroes the counters `stats reset` clears in memcached; current items and bytes stay.
+    /// Requires the lock.
+    func resetCounters() {
+        totalItems = 0
+        evictions = 0
+        reclaimed = 0
+        expiredUnfetched = 0
+        evictedUnfetched = 0
+        getExpired = 0
     }
 
     init(memory: MemoryCounter, initialBuckets: Int = 256) {
@@ -79,17 +93,22 @@ final class Shard {
     /// The item under `key` and how fresh it is. A stale copy is moved to the LRU tail, so stale
     /// copies are the first to go under memory pressure; one past its stale window is unlinked
     /// (memcached's lazy expiry).
+    ///
+    /// `countingExpired`: a read (`get`, `gets`, `gat`) that finds the key past its exptime counts
+    /// it as memcached's `get_expired`.
     @inline(__always)
-    func find(_ key: UnsafeRawBufferPointer, hash: UInt64, _ policy: StalePolicy) -> Lookup {
+    func find(_ key: UnsafeRawBufferPointer, hash: UInt64, _ policy: StalePolicy, countingExpired: Bool = false) -> Lookup {
         guard let found = lookup(key, hash: hash) else { return .none }
         let item = found.takeUnretainedValue()
         switch policy.classify(item) {
         case .live:
             return .live(item)
         case .stale:
+            if countingExpired { getExpired &+= 1 }
             moveToTail(found, item)
             return .stale(item)
         case .dead:
+            if countingExpired { getExpired &+= 1 }
             reclaim(item, hash: hash)
             return .none
         }

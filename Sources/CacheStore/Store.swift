@@ -76,7 +76,7 @@ public final class Store: @unchecked Sendable {
         let rules = policy()
         shard.lock()
         defer { shard.unlock() }
-        guard let item = shard.find(key, hash: hash, rules).live else { return nil }
+        guard let item = shard.find(key, hash: hash, rules, countingExpired: true).live else { return nil }
         shard.bump(item, now: rules.now)
         if let newExptime { item.header.exptime = newExptime }
         return item
@@ -117,9 +117,11 @@ public final class Store: @unchecked Sendable {
     }
 
     /// ``store(_:key:flags:exptime:casUnique:value:)``, also returning the item it linked.
+    /// `keepingOnFailure`: a `set` that cannot be stored leaves the old item (a stale copy
+    /// included) in place; `setgen` needs this, since a failed `setgen` must change nothing.
     public func storeReturningItem(
         _ verb: StoreVerb, key: UnsafeRawBufferPointer, flags: UInt32, exptime: UInt32,
-        casUnique: UInt64 = 0, value: UnsafeRawBufferPointer
+        casUnique: UInt64 = 0, value: UnsafeRawBufferPointer, keepingOnFailure: Bool = false
     ) -> (outcome: StoreOutcome, item: Item?) {
         let hash = KeyHash.hash(key)
         let shard = shard(for: hash)
@@ -154,7 +156,7 @@ public final class Store: @unchecked Sendable {
             if fresh == nil { return (.notStored, nil) }
         }
         // A stale copy under the key is replaced too: a store ends it.
-        let outcome = replace(found.linked, with: fresh!, hash: hash, in: shard, rules, dropOnFailure: verb == .set)
+        let outcome = replace(found.linked, with: fresh!, hash: hash, in: shard, rules, dropOnFailure: verb == .set && !keepingOnFailure)
         return (outcome, outcome == .stored ? fresh : nil)
     }
 
@@ -301,6 +303,16 @@ public final class Store: @unchecked Sendable {
 
     /// Bytes currently counted against the limit.
     public var bytesUsed: Int { memory.value }
+
+    /// Zeroes the counters memcached's `stats reset` clears (evictions, reclaimed, total items,
+    /// ...); current items and bytes are state, not counters, and stay.
+    public func resetStatistics() {
+        for shard in shards {
+            shard.lock()
+            shard.resetCounters()
+            shard.unlock()
+        }
+    }
 
     /// Counters summed over all shards.
     public func statistics() -> StoreStatistics {

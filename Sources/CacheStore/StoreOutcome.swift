@@ -43,6 +43,8 @@ public struct StoreStatistics: Sendable {
     public var expiredUnfetched: UInt64 = 0
     /// Evicted items that were never read.
     public var evictedUnfetched: UInt64 = 0
+    /// Reads that found their key expired or stale (memcached's `get_expired`).
+    public var getExpired: UInt64 = 0
 
     /// Adds `other`'s figures to these (summing shards, or regions).
     public mutating func add(_ other: StoreStatistics) {
@@ -53,5 +55,6 @@ public struct StoreStatistics: Sendable {
         reclaimed &+= other.reclaimed
         expiredUnfetched &+= other.expiredUnfetched
         evictedUnfetched &+= other.evictedUnfetched
+        getExpired &+= other.getExpired
     }
 }

@@ -45,7 +45,7 @@ extension Connection {
             let (outcome, item) = region.store.storeReturningItem(
                 .set, key: keyBytes, flags: request.flags,
                 exptime: state.clock.expiry(fromProtocol: region.effectiveExptime(request.exptime)),
-                value: request.data.bytes(in: buffer))
+                value: request.data.bytes(in: buffer), keepingOnFailure: true)
             return outcome == .stored ? item : nil
         }
         switch result {

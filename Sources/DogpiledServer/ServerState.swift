@@ -108,6 +108,7 @@ extension ServerState {
     /// `stats reset`: zeroes the request counters.
     func resetStatistics() {
         for statistics in workerStatistics { statistics.reset() }
+        for region in regions.all { region.store.resetStatistics() }
         totalConnections.store(0, ordering: .relaxed)
         rejectedConnections.store(0, ordering: .relaxed)
     }

@@ -1,4 +1,5 @@
 import CacheStore
+import EventLoop
 import MemcacheProtocol
 
 #if canImport(Glibc)
@@ -48,7 +49,7 @@ struct StatsReport {
             ("uptime", String(Int64(state.clock.now) - 2)),
             ("time", String(state.clock.unixTime(of: state.clock.now))),
             ("version", ServerState.version),
-            ("libevent", "2.1.12-stable"),
+            ("libevent", EventBase.libeventVersion),
             ("pointer_size", String(MemoryLayout<Int>.size * 8)),
             ("rusage_user", seconds(usage.ru_utime)),
             ("rusage_system", seconds(usage.ru_stime)),
@@ -58,12 +59,16 @@ struct StatsReport {
             ("rejected_connections", String(state.rejectedConnections.load(ordering: .relaxed))),
         ]
         let counters: [WorkerStatistics.Counter] = [
-            .cmdGet, .cmdSet, .cmdFlush, .cmdTouch, .getHits, .getMisses, .getExpired,
+            .cmdGet, .cmdSet, .cmdFlush, .cmdTouch, .getHits, .getMisses,
             .deleteMisses, .deleteHits, .incrMisses, .incrHits, .decrMisses, .decrHits,
             .casMisses, .casHits, .casBadval, .touchHits, .touchMisses, .storeTooLarge, .storeNoMemory,
             .bytesRead, .bytesWritten,
         ]
-        for counter in counters { lines.append((counter.name, String(state.total(counter)))) }
+        for counter in counters {
+            lines.append((counter.name, String(state.total(counter))))
+            // The store counts expired reads (it is where expiry is seen), in memcached's place.
+            if counter == .getMisses { lines.append(("get_expired", String(storeStats.getExpired))) }
+        }
         lines += [
             ("limit_maxbytes", String(configuration.memoryLimitBytes)),
             ("threads", String(configuration.threads)),

@@ -8,7 +8,7 @@ public final class WorkerStatistics: Sendable {
     /// The counters, by memcached's field names.
     public enum Counter: Int, CaseIterable, Sendable {
         case cmdGet, cmdSet, cmdFlush, cmdTouch
-        case getHits, getMisses, getExpired
+        case getHits, getMisses
         case deleteMisses, deleteHits, incrMisses, incrHits, decrMisses, decrHits
         case casMisses, casHits, casBadval, touchHits, touchMisses
         case storeTooLarge, storeNoMemory
@@ -23,7 +23,6 @@ public final class WorkerStatistics: Sendable {
             case .cmdTouch: "cmd_touch"
             case .getHits: "get_hits"
             case .getMisses: "get_misses"
-            case .getExpired: "get_expired"
             case .deleteMisses: "delete_misses"
             case .deleteHits: "delete_hits"
             case .incrMisses: "incr_misses"

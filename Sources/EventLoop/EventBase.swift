@@ -22,6 +22,9 @@ public final class EventBase {
 
     deinit { event_base_free(raw) }
 
+    /// The version of the libevent linked at run time (`stats` prints it as `libevent`).
+    public static var libeventVersion: String { String(cString: event_get_version()) }
+
     /// Runs the loop until ``stop()`` is called or no events remain.
     public func run() {
         event_base_loop(raw, 0)
