@@ -109,17 +109,31 @@ extension Connection {
         if !noreply { output.append(text) }
     }
 
+    /// Answers `get`/`gets`/`gat`/`gats`. A multi-get whose reply passes the output high-water
+    /// stops there and records how many keys it answered (``multiGetProgress``); the request is
+    /// then run again once the output drains, skipping those keys. So one request line naming a
+    /// large value thousands of times queues at most the high-water plus one value, not the
+    /// whole reply (memcached, too, bounds a get's reply objects rather than building it whole).
     private func retrieve(_ request: RetrievalRequest, _ buffer: UnsafeRawBufferPointer) {
         let stats = statistics
-        let start = output.count
         let touches = request.verb.touches
         let exptime: UInt32? = touches ? state.clock.expiry(fromProtocol: request.exptime) : nil
         let maximumKey = parser.limits.maximumKeyLength
-        for key in request.keys(in: buffer) {
-            guard key.count <= maximumKey else {
-                // memcached withdraws the partial reply and answers with the error alone.
-                output.truncate(to: start)
+        let resumeAt = multiGetProgress
+        if resumeAt == 0 {
+            // memcached answers an over-long key with the error alone, withdrawing the keys
+            // before it; checking them all first means no part of the reply is ever sent early.
+            for key in request.keys(in: buffer) where key.count > maximumKey {
                 output.append("CLIENT_ERROR bad command line format\r\n")
+                return
+            }
+        }
+        var index = 0
+        for key in request.keys(in: buffer) {
+            defer { index += 1 }
+            if index < resumeAt { continue }
+            if output.count > Self.outputHighWater {
+                multiGetProgress = index
                 return
             }
             let keyBytes = key.bytes(in: buffer)
@@ -131,6 +145,7 @@ extension Connection {
                 stats.add(touches ? .touchMisses : .getMisses)
             }
         }
+        multiGetProgress = 0
         output.append("END\r\n")
     }
 

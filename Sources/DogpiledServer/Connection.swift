@@ -36,6 +36,9 @@ final class Connection: EventHandler {
     var parked: ParkedRequest?
     /// Numbers this connection's waits, so a late answer cannot satisfy a later wait.
     var waitSequence: UInt64 = 0
+    /// Keys of the multi-get at the head of the input already answered, when it stopped at the
+    /// output high-water; 0 when no multi-get is part-way.
+    var multiGetProgress = 0
     /// Whether this connection ever took part in locking (then closing must release).
     var usedLocks = false
     private var writeEventAdded = false
@@ -147,6 +150,13 @@ final class Connection: EventHandler {
                 input.consume(consumed)
             case .command(let command, let consumed):
                 execute(command, buffer)
+                if multiGetProgress > 0 {
+                    // A multi-get stopped at the output high-water: it runs on (from where it
+                    // stopped) once the output drains, so its bytes stay in the input.
+                    pausedForOutput = true
+                    setReading(false)
+                    return
+                }
                 input.consume(consumed)
             }
         }

@@ -73,6 +73,7 @@ struct StatsReport {
             ("limit_maxbytes", String(configuration.memoryLimitBytes)),
             ("threads", String(configuration.threads)),
             ("conn_yields", String(state.total(.connYields))),
+            ("output_referenced_bytes", String(OutputBuffer.referencedBytes)),
             ("bytes", String(storeStats.bytes)),
             ("curr_items", String(storeStats.currentItems)),
             ("total_items", String(storeStats.totalItems)),

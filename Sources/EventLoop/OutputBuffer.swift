@@ -1,4 +1,5 @@
 import CLibevent
+import Synchronization
 
 /// A connection's pending output: a libevent `evbuffer`, written with `writev` and able to hold
 /// references to bytes owned elsewhere (a large cached value) instead of copies.
@@ -47,20 +48,16 @@ public final class OutputBuffer {
     public func appendReference(_ bytes: UnsafeRawBufferPointer, owner: AnyObject) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         let context = Unmanaged.passRetained(owner).toOpaque()
+        Self.referenced.add(bytes.count, ordering: .relaxed)
         evbuffer_add_reference(raw, base, bytes.count, releaseOwner, context)
     }
 
-    /// Drops everything from byte `count` on (used to withdraw a partly built reply).
-    public func truncate(to count: Int) {
-        let excess = self.count - count
-        guard excess > 0 else { return }
-        // evbuffer can only drain from the front; rebuild the kept prefix.
-        let kept = evbuffer_new()!
-        evbuffer_remove_buffer(raw, kept, count)
-        evbuffer_drain(raw, excess)
-        evbuffer_add_buffer(raw, kept)
-        evbuffer_free(kept)
-    }
+    /// Bytes that queued output of every connection holds by reference (values sent without a
+    /// copy). The items they belong to stay alive until written, even if evicted or replaced
+    /// meanwhile, so this bounds what output can hold outside the store's `-m`.
+    public static var referencedBytes: Int { referenced.load(ordering: .relaxed) }
+
+    fileprivate static let referenced = Atomic<Int>(0)
 
     /// Writes as much as the socket takes. Returns the bytes written, or -1 with `errno` set.
     public func write(to descriptor: Int32) -> Int {
@@ -69,5 +66,6 @@ public final class OutputBuffer {
 }
 
 private func releaseOwner(_ data: UnsafeRawPointer?, _ length: Int, _ context: UnsafeMutableRawPointer?) {
+    OutputBuffer.referenced.subtract(length, ordering: .relaxed)
     Unmanaged<AnyObject>.fromOpaque(context!).release()
 }
