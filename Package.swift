@@ -25,8 +25,9 @@ let package = Package(
         ),
         // Bytes in, commands out; replies out as bytes. No I/O, no Foundation.
         .target(name: "MemcacheProtocol"),
-        // Items, the sharded hash table, LRU, memory budget, expiry, CAS.
-        .target(name: "CacheStore"),
+        // Items, the sharded hash table, LRU, memory budget, expiry, CAS (and the early-recompute
+        // test from Dogpile, decided under the shard lock).
+        .target(name: "CacheStore", dependencies: ["Dogpile"]),
         // The seed's in-process primitives (Lock, NameRegistry, ReadWriteMutex) and the pure
         // dogpile decision table that the daemon's lockgen uses too.
         .target(name: "Dogpile"),

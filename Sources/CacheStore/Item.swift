@@ -19,6 +19,10 @@ public struct ItemHeader {
     public let keyCount: UInt8
     /// ``Item/Status`` bits.
     var status: UInt8
+    /// How long the `setgen` that stored this item took from its lease's grant, in milliseconds
+    /// (saturating at 65,535; 0 when not stored by `setgen`): the Δ of early recompute. It sits in
+    /// what was padding, so the header's size is unchanged.
+    public internal(set) var regenerationMilliseconds: UInt16
 }
 
 /// One cached entry: header, key and value (followed by `\r\n`) in a single allocation.
@@ -35,13 +39,14 @@ public final class Item: ManagedBuffer<ItemHeader, UInt8> {
     /// Allocates an item and copies the key and value into it.
     static func make(
         key: UnsafeRawBufferPointer, flags: UInt32, exptime: UInt32, valueCount: Int,
-        fill: (UnsafeMutableRawBufferPointer) -> Void
+        regenerationMilliseconds: UInt16 = 0, fill: (UnsafeMutableRawBufferPointer) -> Void
     ) -> Item {
         let capacity = key.count + valueCount + 2
         let buffer = Item.create(minimumCapacity: capacity) { _ in
             ItemHeader(
                 hashNext: nil, lruPrevious: nil, lruNext: nil, cas: 0, exptime: exptime, lastAccess: 0,
-                flags: flags, valueCount: UInt32(valueCount), keyCount: UInt8(key.count), status: 0)
+                flags: flags, valueCount: UInt32(valueCount), keyCount: UInt8(key.count), status: 0,
+                regenerationMilliseconds: regenerationMilliseconds)
         }
         let item = unsafeDowncast(buffer, to: Item.self)
         item.withUnsafeMutablePointerToElements { bytes in
@@ -69,6 +74,8 @@ public final class Item: ManagedBuffer<ItemHeader, UInt8> {
     public var clientFlags: UInt32 { withUnsafeMutablePointerToHeader { $0.pointee.flags } }
     /// CAS unique.
     public var casUnique: UInt64 { withUnsafeMutablePointerToHeader { $0.pointee.cas } }
+    /// Δ for early recompute: how long the regeneration that stored it took, in milliseconds.
+    public var regenerationTime: Int64 { withUnsafeMutablePointerToHeader { Int64($0.pointee.regenerationMilliseconds) } }
 
     /// This item's ``footprint(keyCount:valueCount:)``.
     public var footprint: Int {

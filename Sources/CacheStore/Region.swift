@@ -11,6 +11,9 @@ public final class Region: Sendable {
     public let store: Store
     private let exptime: Atomic<Int32>
     private let lockWait: Atomic<Int>
+    private let beta: Atomic<UInt64>
+    private let regenerations = Atomic<UInt64>(0)
+    private let regenerationMilliseconds = Atomic<UInt64>(0)
 
     init(index: Int, settings: RegionSettings, memoryLimit: Int, base: StoreConfiguration, clock: ServerClock, casSequence: CASSequence) {
         self.index = index
@@ -21,6 +24,26 @@ public final class Region: Sendable {
         self.store = Store(configuration: configuration, clock: clock, casSequence: casSequence)
         self.exptime = Atomic(settings.defaultExptime)
         self.lockWait = Atomic(settings.lockWaitMilliseconds)
+        self.beta = Atomic(settings.earlyRecomputeBeta.bitPattern)
+    }
+
+    /// β of early recompute; 0 turns it off.
+    public var earlyRecomputeBeta: Double {
+        get { Double(bitPattern: beta.load(ordering: .relaxed)) }
+        set { beta.store(newValue.bitPattern, ordering: .relaxed) }
+    }
+
+    /// Counts a regeneration stored by `setgen` that took `milliseconds` from its grant.
+    public func recordRegeneration(milliseconds: Int64) {
+        regenerations.wrappingAdd(1, ordering: .relaxed)
+        regenerationMilliseconds.wrappingAdd(UInt64(max(0, milliseconds)), ordering: .relaxed)
+    }
+
+    /// Regenerations stored by `setgen`, and their mean time from grant to store in ms.
+    public var regenerationFigures: (count: UInt64, meanMilliseconds: UInt64) {
+        let count = regenerations.load(ordering: .relaxed)
+        let total = regenerationMilliseconds.load(ordering: .relaxed)
+        return (count, count == 0 ? 0 : total / count)
     }
 
     /// Exptime used when a store gives 0.

@@ -10,6 +10,8 @@ public struct RegionSettings: Sendable, Equatable {
     public var staleTTL: UInt32
     /// How long a `lockgen` without `wait_ms` waits, in milliseconds.
     public var lockWaitMilliseconds: Int
+    /// β of early recompute (`lockgen ... early`): 1 is XFetch's optimum, 0 turns it off.
+    public var earlyRecomputeBeta: Double = 1.0
 
     /// Creates settings with PROTOCOL.md's defaults.
     public init(name: String, memoryBytes: Int? = nil, defaultExptime: Int32 = 0, staleTTL: UInt32 = 60, lockWaitMilliseconds: Int = 5000) {

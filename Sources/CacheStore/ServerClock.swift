@@ -47,6 +47,20 @@ public final class ServerClock: Sendable {
         return UInt32(truncatingIfNeeded: value + Int64(now))
     }
 
+    /// The current reading in milliseconds, to the millisecond (``now`` is whole seconds): for
+    /// early recompute, whose windows are often shorter than a second.
+    public func nowMilliseconds(unixNowMilliseconds: Int64? = nil) -> Int64 {
+        let wall: Int64
+        if let unixNowMilliseconds {
+            wall = unixNowMilliseconds
+        } else {
+            var spec = timespec()
+            clock_gettime(CLOCK_REALTIME, &spec)
+            wall = Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+        }
+        return wall - epoch * 1000
+    }
+
     /// The Unix time of a clock reading.
     public func unixTime(of reading: UInt32) -> Int64 { epoch + Int64(reading) }
 }

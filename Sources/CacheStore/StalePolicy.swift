@@ -55,6 +55,8 @@ enum Lookup {
 public enum ValueFreshness: Sendable, Equatable {
     /// A live value.
     case fresh
+    /// A live value that this reader drew for early recompute (``EarlyRecomputeDraw``).
+    case expiring
     /// A stale copy.
     case stale
     /// Nothing.

@@ -1,3 +1,4 @@
+import Dogpile
 import Synchronization
 
 /// The item store: a sharded hash table with per-shard LRU lists under one memory limit.
@@ -83,7 +84,9 @@ public final class Store: @unchecked Sendable {
     }
 
     /// For `lockgen`: the item under `key` and whether it is fresh, a stale copy, or missing.
-    public func generationLookup(_ key: UnsafeRawBufferPointer) -> (ValueFreshness, Item?) {
+    /// With `early`, a fresh value with an exptime may come back ``ValueFreshness/expiring``:
+    /// the XFetch test (``EarlyRecompute``) with the item's own Δ, on the server clock in ms.
+    public func generationLookup(_ key: UnsafeRawBufferPointer, early: EarlyRecomputeDraw? = nil) -> (ValueFreshness, Item?) {
         let hash = KeyHash.hash(key)
         let shard = shard(for: hash)
         let rules = policy()
@@ -92,6 +95,11 @@ public final class Store: @unchecked Sendable {
         switch shard.find(key, hash: hash, rules) {
         case .live(let item):
             shard.bump(item, now: rules.now)
+            if let early, item.header.exptime != 0, EarlyRecompute.shouldRecompute(
+                now: clock.nowMilliseconds(), expiry: Int64(item.header.exptime) * 1000,
+                delta: Int64(item.header.regenerationMilliseconds), beta: early.beta, uniform: early.uniform) {
+                return (.expiring, item)
+            }
             return (.fresh, item)
         case .stale(let item):
             return (.stale, item)
@@ -119,15 +127,20 @@ public final class Store: @unchecked Sendable {
     /// ``store(_:key:flags:exptime:casUnique:value:)``, also returning the item it linked.
     /// `keepingOnFailure`: a `set` that cannot be stored leaves the old item (a stale copy
     /// included) in place; `setgen` needs this, since a failed `setgen` must change nothing.
+    /// `regenerationMilliseconds`: Δ for early recompute, kept in the item's header.
     public func storeReturningItem(
         _ verb: StoreVerb, key: UnsafeRawBufferPointer, flags: UInt32, exptime: UInt32,
-        casUnique: UInt64 = 0, value: UnsafeRawBufferPointer, keepingOnFailure: Bool = false
+        casUnique: UInt64 = 0, value: UnsafeRawBufferPointer, keepingOnFailure: Bool = false,
+        regenerationMilliseconds: UInt16 = 0
     ) -> (outcome: StoreOutcome, item: Item?) {
         let hash = KeyHash.hash(key)
         let shard = shard(for: hash)
         var fresh: Item? = nil
         if verb != .append && verb != .prepend {
-            fresh = Item.make(key: key, flags: flags, exptime: exptime, valueCount: value.count) { target in
+            fresh = Item.make(
+                key: key, flags: flags, exptime: exptime, valueCount: value.count,
+                regenerationMilliseconds: regenerationMilliseconds
+            ) { target in
                 if value.count > 0 { target.copyMemory(from: value) }
             }
         }

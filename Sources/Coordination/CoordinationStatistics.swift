@@ -12,6 +12,11 @@ public final class CoordinationStatistics: Sendable {
     public let lockgenWaits = Atomic<UInt64>(0)
     /// `lockgen` waits that ended in `BUSY`.
     public let lockgenTimeouts = Atomic<UInt64>(0)
+    /// `GEN` grants on a fresh value near its expiry (early recompute).
+    public let lockgenEarly = Atomic<UInt64>(0)
+    /// Early regenerations stored while the value they replace was still fresh: the stampede
+    /// that early recompute exists to avoid did not happen.
+    public let lockgenEarlyBeatExpiry = Atomic<UInt64>(0)
     /// Generation leases that ran out.
     public let leasesExpired = Atomic<UInt64>(0)
     /// Mutex grants.
@@ -34,6 +39,8 @@ public final class CoordinationStatistics: Sendable {
             ("lockgen_gen", lockgenGen.load(ordering: .relaxed)),
             ("lockgen_waits", lockgenWaits.load(ordering: .relaxed)),
             ("lockgen_timeouts", lockgenTimeouts.load(ordering: .relaxed)),
+            ("lockgen_early", lockgenEarly.load(ordering: .relaxed)),
+            ("lockgen_early_beat_expiry", lockgenEarlyBeatExpiry.load(ordering: .relaxed)),
             ("leases_expired", leasesExpired.load(ordering: .relaxed)),
             ("mutex_locked", mutexLocked.load(ordering: .relaxed)),
             ("mutex_waits", mutexWaits.load(ordering: .relaxed)),

@@ -21,6 +21,18 @@ public final class LeaseTable: @unchecked Sendable {
         var token: UInt64
         var holder: Requester
         var expiresAt: Int64
+        /// When it was granted (monotonic ms): `setgen` measures Δ from here.
+        var grantedAt: Int64
+        /// Granted on a fresh value, ahead of its expiry.
+        var early = false
+    }
+
+    /// What `setgen`'s store learns about the lease it completes.
+    public struct CompletedLease: Sendable {
+        /// Milliseconds from the grant to this `setgen`: the regeneration time, Δ.
+        public var heldMilliseconds: Int64
+        /// Whether it was an early-recompute grant.
+        public var early: Bool
     }
 
     struct Waiter {
@@ -94,9 +106,13 @@ public final class LeaseTable: @unchecked Sendable {
                     target = created
                 }
                 let token = shared.tokens.next()
-                target.lease = Lease(token: token, holder: requester, expiresAt: now + Int64(leaseMilliseconds))
+                target.lease = Lease(
+                    token: token, holder: requester, expiresAt: now + Int64(leaseMilliseconds), grantedAt: now,
+                    early: state == .expiring)
                 shared.statistics.lockgenGen.increment()
-                return .generate(token: token, stale: state == .stale ? value : nil)
+                if state == .expiring { shared.statistics.lockgenEarly.increment() }
+                // The value shown with the grant: the stale copy, or the fresh one being renewed early.
+                return .generate(token: token, stale: state == .missing ? nil : value)
             case .waitForValue:
                 guard let entry, let lease, lease.holder != requester, waitMilliseconds > 0 else {
                     shared.statistics.lockgenTimeouts.increment()
@@ -113,16 +129,19 @@ public final class LeaseTable: @unchecked Sendable {
     // MARK: - Ending leases
 
     /// `setgen`: runs `store` (which returns the stored value, or nil if the store failed) only
-    /// while `token` names the key's live lease. Returns nil for `NOT_OWNER`; otherwise whether
+    /// while `token` names the key's live lease; `store` learns how long the lease was held. Returns nil for `NOT_OWNER`; otherwise whether
     /// the store succeeded. A successful store ends the lease and hands the value to every waiter.
-    public func setgen(_ key: LockKey, token: UInt64, store: () -> Value?) -> Bool? {
+    public func setgen(_ key: LockKey, token: UInt64, store: (CompletedLease) -> Value?) -> Bool? {
         var woken: [WaiterTicket] = []
         var stored: Value?
         let result: Bool? = shards[key].withLock { shard in
             guard let entry = shard.entries[key] else { return nil }
-            expireIfDue(entry, key: key, in: shard, now: MonotonicClock.milliseconds())
+            let now = MonotonicClock.milliseconds()
+            expireIfDue(entry, key: key, in: shard, now: now)
             guard let lease = entry.lease, lease.token == token else { return nil }
-            guard let value = store() else { return false }
+            guard let value = store(CompletedLease(heldMilliseconds: now - lease.grantedAt, early: lease.early)) else {
+                return false
+            }
             stored = value
             woken = finish(entry, key: key, in: shard)
             return true
@@ -268,9 +287,10 @@ public final class LeaseTable: @unchecked Sendable {
         }
         let waiter = entry.waiters.removeFirst()
         let token = shared.tokens.next()
+        let now = MonotonicClock.milliseconds()
         entry.lease = Lease(
-            token: token, holder: waiter.ticket.requester,
-            expiresAt: MonotonicClock.milliseconds() + Int64(waiter.leaseMilliseconds))
+            token: token, holder: waiter.ticket.requester, expiresAt: now + Int64(waiter.leaseMilliseconds),
+            grantedAt: now)
         shared.statistics.lockgenGen.increment()
         shared.sink.wake(waiter.ticket, .granted(token: token))
     }

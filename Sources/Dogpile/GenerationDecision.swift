@@ -7,6 +7,8 @@
 /// | value   | lease held | decision                                  |
 /// |---------|------------|-------------------------------------------|
 /// | fresh   | any        | ``useValue``                              |
+/// | expiring| no         | ``regenerate`` (early; the value is shown)|
+/// | expiring| yes        | ``useValue`` (one early recompute at most)|
 /// | stale   | no         | ``regenerate`` (the stale value is shown) |
 /// | stale   | yes        | ``useStaleValue`` (never waits)           |
 /// | missing | no         | ``regenerate``                            |
@@ -25,6 +27,9 @@ public enum GenerationDecision: Sendable, Equatable {
     public enum ValueState: Sendable, Equatable {
         /// A value within its expiration time.
         case fresh
+        /// A fresh value that a reader drew for early recompute (``EarlyRecompute``): it is
+        /// served as fresh, and the reader regenerates it unless someone already does.
+        case expiring
         /// A value past its expiration time (or invalidated) that may still be served.
         case stale
         /// No value at all.
@@ -35,6 +40,8 @@ public enum GenerationDecision: Sendable, Equatable {
     public static func decide(value: ValueState, leaseHeld: Bool) -> GenerationDecision {
         switch (value, leaseHeld) {
         case (.fresh, _): .useValue
+        case (.expiring, false): .regenerate
+        case (.expiring, true): .useValue
         case (.stale, false): .regenerate
         case (.stale, true): .useStaleValue
         case (.missing, false): .regenerate

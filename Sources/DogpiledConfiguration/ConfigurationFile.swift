@@ -135,8 +135,13 @@ public struct ConfigurationFile: Sendable {
             case "lock_wait_ms":
                 guard let number = value.int, (0...600_000).contains(number) else { throw fail(setting, "must be milliseconds in 0...600000") }
                 settings.lockWaitMilliseconds = number
+            case "beta":
+                guard let beta = value.double ?? value.int.map(Double.init), beta.isFinite, (0...100).contains(beta) else {
+                    throw fail(setting, "must be a number in 0...100 (0 turns early recompute off)")
+                }
+                settings.earlyRecomputeBeta = beta
             default:
-                throw fail(setting, "unknown region setting (known: memory, exptime, stale_ttl, lock_wait_ms)")
+                throw fail(setting, "unknown region setting (known: memory, exptime, stale_ttl, lock_wait_ms, beta)")
             }
         }
         return settings

@@ -57,8 +57,10 @@ extension Connection {
             output.append("VERSION ")
             output.append(string: ServerState.version)
             output.append("\r\n")
-        case .lockgen(let key, let lease, let wait):
-            lockgen(key, leaseMilliseconds: lease, waitMilliseconds: wait, buffer)
+        case .lockgen(let key, let lease, let wait, let early):
+            lockgen(key, leaseMilliseconds: lease, waitMilliseconds: wait, early: early, buffer)
+        case .multiLockgen(let lease, let keys):
+            multiLockgen(leaseMilliseconds: lease, keys: keys, buffer)
         case .unlockgen(let key, let token):
             unlockgen(key, token: token, buffer)
         case .lock(let name, let shared, let lease, let wait):

@@ -6,16 +6,19 @@ import MemcacheProtocol
 
 /// The lock verbs of PROTOCOL.md: decided by the lock tables, parked here when they must wait.
 extension Connection {
-    func lockgen(_ keySpan: ByteSpan, leaseMilliseconds: Int, waitMilliseconds: Int?, _ buffer: UnsafeRawBufferPointer) {
+    func lockgen(_ keySpan: ByteSpan, leaseMilliseconds: Int, waitMilliseconds: Int?, early: Bool, _ buffer: UnsafeRawBufferPointer) {
         let keyBytes = keySpan.bytes(in: buffer)
         let region = state.regions.region(for: keyBytes)
         let key = LockKey(keyBytes)
         let ticket = nextTicket()
+        // Early recompute is opt-in per request, so a client that reads `VALUE ... GEN` as "the
+        // value is stale" never gets one for a fresh value.
+        let draw = early ? EarlyRecomputeDraw(beta: region.earlyRecomputeBeta, uniform: random.nextUniform()) : nil
         let outcome = state.leases.lockgen(
             key, requester: requester, ticket: ticket, leaseMilliseconds: leaseMilliseconds,
             waitMilliseconds: waitMilliseconds ?? region.lockWaitMilliseconds
         ) {
-            let (freshness, item) = region.store.generationLookup(keyBytes)
+            let (freshness, item) = region.store.generationLookup(keyBytes, early: draw)
             return (GenerationDecision.ValueState(freshness), item)
         }
         switch outcome {
@@ -41,12 +44,23 @@ extension Connection {
         let keyBytes = request.key.bytes(in: buffer)
         let region = state.regions.region(for: keyBytes)
         statistics.add(.cmdSet)
-        let result = state.leases.setgen(LockKey(keyBytes), token: request.unique) { () -> AnyObject? in
+        var completed: LeaseTable.CompletedLease?
+        var beatExpiry = false
+        let result = state.leases.setgen(LockKey(keyBytes), token: request.unique) { lease -> AnyObject? in
+            // An early regeneration that lands while the old value is still fresh beat expiry.
+            if lease.early { beatExpiry = region.store.generationLookup(keyBytes).0 == .fresh }
             let (outcome, item) = region.store.storeReturningItem(
                 .set, key: keyBytes, flags: request.flags,
                 exptime: state.clock.expiry(fromProtocol: region.effectiveExptime(request.exptime)),
-                value: request.data.bytes(in: buffer), keepingOnFailure: true)
-            return outcome == .stored ? item : nil
+                value: request.data.bytes(in: buffer), keepingOnFailure: true,
+                regenerationMilliseconds: UInt16(clamping: lease.heldMilliseconds))
+            guard outcome == .stored else { return nil }
+            completed = lease
+            return item
+        }
+        if let completed {
+            region.recordRegeneration(milliseconds: completed.heldMilliseconds)
+            if beatExpiry { state.coordinationStatistics.lockgenEarlyBeatExpiry.increment() }
         }
         switch result {
         case nil: reply("NOT_OWNER\r\n", unless: request.noreply)
@@ -55,6 +69,42 @@ extension Connection {
             reply("SERVER_ERROR out of memory storing object\r\n", unless: request.noreply)
         case true?: reply("STORED\r\n", unless: request.noreply)
         }
+    }
+
+    /// `mlockgen <lease_ms> <key>...`: one answer block per key, in order, then `END`. Each key
+    /// is decided as `lockgen <key> <lease_ms> 0 early` would, except that a key someone else
+    /// regenerates with no copy to show answers `MISS` (not `BUSY`): the client waits for those
+    /// with a plain `lockgen`, so no key's wait holds up the others' answers.
+    func multiLockgen(leaseMilliseconds: Int, keys: ByteSpan, _ buffer: UnsafeRawBufferPointer) {
+        for keySpan in KeyList(buffer: buffer, range: keys) {
+            let keyBytes = keySpan.bytes(in: buffer)
+            let region = state.regions.region(for: keyBytes)
+            let draw = EarlyRecomputeDraw(beta: region.earlyRecomputeBeta, uniform: random.nextUniform())
+            let outcome = state.leases.lockgen(
+                LockKey(keyBytes), requester: requester, ticket: nextTicket(), leaseMilliseconds: leaseMilliseconds,
+                waitMilliseconds: 0
+            ) {
+                let (freshness, item) = region.store.generationLookup(keyBytes, early: draw)
+                return (GenerationDecision.ValueState(freshness), item)
+            }
+            switch outcome {
+            case .hit(let item):
+                appendValue(unsafeDowncast(item, to: Item.self), key: keyBytes, withCAS: true)
+                output.append("HIT\r\n")
+            case .generate(let token, let stale):
+                if let stale { appendValue(unsafeDowncast(stale, to: Item.self), key: keyBytes, withCAS: true) }
+                appendTokenLine("GEN ", token)
+            case .stale(let item):
+                appendValue(unsafeDowncast(item, to: Item.self), key: keyBytes, withCAS: true)
+                output.append("STALE\r\n")
+            case .busy, .parked:
+                // wait 0 never parks; `.parked` cannot happen, and would be a MISS if it did.
+                output.append("MISS\r\n")
+            case .tooManyLocks:
+                output.append("SERVER_ERROR too many locks\r\n")
+            }
+        }
+        output.append("END\r\n")
     }
 
     func unlockgen(_ keySpan: ByteSpan, token: UInt64, _ buffer: UnsafeRawBufferPointer) {
@@ -181,6 +231,7 @@ extension GenerationDecision.ValueState {
     init(_ freshness: ValueFreshness) {
         switch freshness {
         case .fresh: self = .fresh
+        case .expiring: self = .expiring
         case .stale: self = .stale
         case .missing: self = .missing
         }

@@ -1,4 +1,5 @@
 import Coordination
+import Dogpile
 import EventLoop
 import MemcacheProtocol
 
@@ -39,6 +40,8 @@ final class Connection: EventHandler {
     /// Keys of the multi-get at the head of the input already answered, when it stopped at the
     /// output high-water; 0 when no multi-get is part-way.
     var multiGetProgress = 0
+    /// Draws for early recompute: cheap, and seeded per connection.
+    var random: SplitMix64
     /// Whether this connection ever took part in locking (then closing must release).
     var usedLocks = false
     private var writeEventAdded = false
@@ -61,6 +64,7 @@ final class Connection: EventHandler {
         self.state = worker.state
         self.statistics = worker.statistics
         self.parser = TextParser(limits: state.parserLimits)
+        self.random = SplitMix64(seed: serial &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt(bitPattern: ObjectIdentifier(worker).hashValue)))
         readEvent = Event(base: worker.base, descriptor: descriptor, what: Event.read | Event.persist, handler: self, tag: 0)
         writeEvent = Event(base: worker.base, descriptor: descriptor, what: Event.write | Event.persist, handler: self, tag: 1)
         parkTimer = Event(base: worker.base, descriptor: -1, what: 0, handler: self, tag: 2)

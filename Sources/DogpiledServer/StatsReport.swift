@@ -130,6 +130,9 @@ struct StatsReport {
                 ("\(prefix):default_exptime", String(region.defaultExptime)),
                 ("\(prefix):stale_ttl", String(region.store.staleTTL)),
                 ("\(prefix):lock_wait_ms", String(region.lockWaitMilliseconds)),
+                ("\(prefix):beta", String(region.earlyRecomputeBeta)),
+                ("\(prefix):regenerations", String(region.regenerationFigures.count)),
+                ("\(prefix):regeneration_mean_ms", String(region.regenerationFigures.meanMilliseconds)),
             ]
         }
         return lines

@@ -20,8 +20,12 @@ public enum Command {
     case verbosity(level: UInt32, noreply: Bool)
     /// `version`.
     case version
-    /// `lockgen <key> <lease_ms> [<wait_ms>]`: the dogpile lock on a cached value.
-    case lockgen(key: ByteSpan, leaseMilliseconds: Int, waitMilliseconds: Int?)
+    /// `lockgen <key> <lease_ms> [<wait_ms>] [early]`: the dogpile lock on a cached value;
+    /// `early` opts in to early recompute (a fresh value near its expiry may come with a lease).
+    case lockgen(key: ByteSpan, leaseMilliseconds: Int, waitMilliseconds: Int?, early: Bool)
+    /// `mlockgen <lease_ms> <key>...`: `lockgen` for many keys in one round trip, never waiting;
+    /// `keys` spans the key list (read it with ``KeyList``).
+    case multiLockgen(leaseMilliseconds: Int, keys: ByteSpan)
     /// `unlockgen <key> <token>`: give a generation lease back without a value.
     case unlockgen(key: ByteSpan, token: UInt64)
     /// `lock` / `rlock <name> <lease_ms> [<wait_ms>]`.

@@ -5,7 +5,8 @@ public struct KeyList: Sequence, IteratorProtocol {
     @usableFromInline var position: Int
     @usableFromInline let end: Int
 
-    init(buffer: UnsafeRawBufferPointer, range: ByteSpan) {
+    /// The keys separated by spaces in `range` of `buffer`.
+    public init(buffer: UnsafeRawBufferPointer, range: ByteSpan) {
         self.buffer = buffer
         self.position = range.offset
         self.end = range.end

@@ -1,4 +1,4 @@
-/// dogpiled's lock verbs (PROTOCOL.md): `lockgen`, `unlockgen`, `lock`, `rlock`, `unlock`,
+/// dogpiled's lock verbs (PROTOCOL.md): `lockgen`, `mlockgen`, `unlockgen`, `lock`, `rlock`, `unlock`,
 /// `renew`, `invalidate`. A wrong token count answers `ERROR`; a bad number, a value out of range
 /// or a key over 250 bytes answers `CLIENT_ERROR bad command line format`.
 extension TextParser {
@@ -13,15 +13,29 @@ extension TextParser {
         let ntokens = tokens.count
         let unknown = Command.failure(.unknownCommand, noreply: false)
         if named("lockgen") {
-            guard ntokens == 4 || ntokens == 5 else { return unknown }
-            return leaseRequest(tokens, buffer) { key, lease, wait in
-                .lockgen(key: key, leaseMilliseconds: lease, waitMilliseconds: wait)
+            guard ntokens >= 4 && ntokens <= 6 else { return unknown }
+            // A trailing `early` opts in to early recompute; without it, the classic shape.
+            let early = ntokens >= 5 && TokenizedLine.equals(buffer, tokens[ntokens - 2], "early")
+            guard ntokens < 6 || early else { return unknown }
+            return leaseRequest(tokens, buffer, waitToken: ntokens - (early ? 1 : 0) == 5) { key, lease, wait in
+                .lockgen(key: key, leaseMilliseconds: lease, waitMilliseconds: wait, early: early)
             }
+        }
+        if named("mlockgen") {
+            guard ntokens >= 4 else { return unknown }
+            guard let lease = milliseconds(tokens[1], buffer, allowed: 1...Self.maximumLeaseMilliseconds) else {
+                return .failure(.badFormat, noreply: false)
+            }
+            let keys = ByteSpan(offset: tokens[2].offset, count: tokens.end - tokens[2].offset)
+            for key in KeyList(buffer: buffer, range: keys) where key.count > limits.maximumKeyLength {
+                return .failure(.badFormat, noreply: false)
+            }
+            return .multiLockgen(leaseMilliseconds: lease, keys: keys)
         }
         if named("lock") || named("rlock") {
             guard ntokens == 4 || ntokens == 5 else { return unknown }
             let shared = named("rlock")
-            return leaseRequest(tokens, buffer) { name, lease, wait in
+            return leaseRequest(tokens, buffer, waitToken: ntokens == 5) { name, lease, wait in
                 .lock(name: name, shared: shared, leaseMilliseconds: lease, waitMilliseconds: wait)
             }
         }
@@ -43,16 +57,16 @@ extension TextParser {
         return nil
     }
 
-    /// `<key> <lease_ms> [<wait_ms>]`, validated.
+    /// `<key> <lease_ms> [<wait_ms>]`, validated; `waitToken`: whether `<wait_ms>` is there.
     private func leaseRequest(
-        _ tokens: TokenizedLine, _ buffer: UnsafeRawBufferPointer,
+        _ tokens: TokenizedLine, _ buffer: UnsafeRawBufferPointer, waitToken: Bool,
         _ make: (ByteSpan, Int, Int?) -> Command
     ) -> Command {
         guard tokens[1].count <= limits.maximumKeyLength,
               let lease = milliseconds(tokens[2], buffer, allowed: 1...Self.maximumLeaseMilliseconds)
         else { return .failure(.badFormat, noreply: false) }
         var wait: Int? = nil
-        if tokens.count == 5 {
+        if waitToken {
             guard let value = milliseconds(tokens[3], buffer, allowed: 0...Self.maximumWaitMilliseconds) else {
                 return .failure(.badFormat, noreply: false)
             }

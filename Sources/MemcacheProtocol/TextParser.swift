@@ -85,13 +85,14 @@ public struct TextParser {
         return dispatch(tokens, buffer, consumed: consumed)
     }
 
-    /// memcached lets an unterminated line grow only when it is a large multi-get.
+    /// memcached lets an unterminated line grow only when it is a large multi-get (dogpiled's
+    /// multi-key `mlockgen` too).
     private func startsMultiGet(_ buffer: UnsafeRawBufferPointer) -> Bool {
         var index = 0
         while index < buffer.count && buffer[index] == 0x20 { index += 1 }
         if index > 100 { return false }
         let rest = UnsafeRawBufferPointer(rebasing: buffer[index...])
-        return Self.hasPrefix(rest, "get ") || Self.hasPrefix(rest, "gets ")
+        return Self.hasPrefix(rest, "get ") || Self.hasPrefix(rest, "gets ") || Self.hasPrefix(rest, "mlockgen ")
     }
 
     private static func hasPrefix(_ bytes: UnsafeRawBufferPointer, _ prefix: StaticString) -> Bool {

@@ -6,7 +6,7 @@ enum RegionArgument {
     /// The settings `text` declares.
     static func parse(_ text: String) throws -> RegionSettings {
         guard let colon = text.firstIndex(of: ":") else {
-            throw ValidationError("--region \(text): expected NAME:memory=SIZE[,exptime=S][,stale_ttl=S][,lock_wait_ms=MS]")
+            throw ValidationError("--region \(text): expected NAME:memory=SIZE[,exptime=S][,stale_ttl=S][,lock_wait_ms=MS][,beta=B]")
         }
         var settings = RegionSettings(name: String(text[..<colon]))
         let fields = text[text.index(after: colon)...].split(separator: ",", omittingEmptySubsequences: true)
@@ -31,8 +31,13 @@ enum RegionArgument {
         case "exptime": settings.defaultExptime = try number(Int32.self, 0...Int32.max)
         case "stale_ttl": settings.staleTTL = try number(UInt32.self, 0...86_400 * 30)
         case "lock_wait_ms": settings.lockWaitMilliseconds = try number(Int.self, 0...600_000)
+        case "beta":
+            guard let beta = Double(value), beta.isFinite, (0...100).contains(beta) else {
+                throw ValidationError("\(context): beta=\(value) must be a number in 0...100 (0 turns early recompute off)")
+            }
+            settings.earlyRecomputeBeta = beta
         default:
-            throw ValidationError("\(context): unknown region setting '\(key)' (known: memory, exptime, stale_ttl, lock_wait_ms)")
+            throw ValidationError("\(context): unknown region setting '\(key)' (known: memory, exptime, stale_ttl, lock_wait_ms, beta)")
         }
     }
 }

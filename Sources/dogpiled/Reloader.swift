@@ -80,6 +80,10 @@ struct Reloader {
                 changes.append("\(region.name).lock_wait_ms \(region.lockWaitMilliseconds) -> \(settings.lockWaitMilliseconds)")
                 region.lockWaitMilliseconds = settings.lockWaitMilliseconds
             }
+            if settings.earlyRecomputeBeta != region.earlyRecomputeBeta {
+                changes.append("\(region.name).beta \(region.earlyRecomputeBeta) -> \(settings.earlyRecomputeBeta)")
+                region.earlyRecomputeBeta = settings.earlyRecomputeBeta
+            }
         }
         return changes
     }

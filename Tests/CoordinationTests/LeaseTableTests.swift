@@ -70,11 +70,11 @@ import Testing
         let table = table
         guard case .generate(let token, _) = lockgen(table, "k", ticket(1)) else { Issue.record("no GEN"); return }
         var stores = 0
-        #expect(table.setgen(key("k"), token: token + 1) { stores += 1; return Box("x") } == nil)
+        #expect(table.setgen(key("k"), token: token + 1) { _ in stores += 1; return Box("x") } == nil)
         #expect(stores == 0)
-        #expect(table.setgen(key("k"), token: token) { stores += 1; return Box("x") } == true)
+        #expect(table.setgen(key("k"), token: token) { _ in stores += 1; return Box("x") } == true)
         #expect(stores == 1)
-        #expect(table.setgen(key("k"), token: token) { stores += 1; return Box("x") } == nil)
+        #expect(table.setgen(key("k"), token: token) { _ in stores += 1; return Box("x") } == nil)
     }
 
     @Test func unlockgenElectsTheOldestWaiterAlone() {

@@ -5,6 +5,8 @@ import Testing
     @Test(arguments: [
         (GenerationDecision.ValueState.fresh, false, GenerationDecision.useValue),
         (.fresh, true, .useValue),
+        (.expiring, false, .regenerate),
+        (.expiring, true, .useValue),
         (.stale, false, .regenerate),
         (.stale, true, .useStaleValue),
         (.missing, false, .regenerate),
