@@ -1,0 +1,27 @@
+/// A setting's value once parsed and range-checked, in the setting's own unit (sizes in bytes).
+public enum SettingValue: Sendable, Equatable, CustomStringConvertible {
+    case integer(Int)
+    case boolean(Bool)
+    /// A string; nil means unset (e.g. no pid file).
+    case string(String?)
+    case strings([String])
+
+    public var description: String {
+        switch self {
+        case .integer(let value): String(value)
+        case .boolean(let value): String(value)
+        case .string(let value): value.map { "\"\($0)\"" } ?? "(none)"
+        case .strings(let values): values.joined(separator: ",")
+        }
+    }
+}
+
+/// A value as the config file's TOML gave it, before the setting checks it.
+public enum FileValue: Sendable, Equatable {
+    case integer(Int)
+    case string(String)
+    case boolean(Bool)
+    case strings([String])
+    /// Anything else TOML can hold (a float, a date, a table): always refused.
+    case other(String)
+}
