@@ -17,6 +17,12 @@ struct Daemon {
     let resolve: () throws -> ServerConfiguration
 
     func run() throws {
+        do {
+            try Privileges.check(user: user)
+        } catch {
+            printError(error.description)
+            throw ExitCode(error.status)
+        }
         let verbosity = Verbosity(configuration.verbosity)
         let logger = LoggerSetup.makeLogger(verbosity: verbosity)
         let server: Server
@@ -27,7 +33,15 @@ struct Daemon {
             logger.critical("cannot start: \(error)")
             throw ExitCode(71)
         }
-        if let user { try Privileges.drop(to: user, logger: logger) }
+        if let user {
+            do {
+                try Privileges.drop(to: user)
+            } catch {
+                printError(error.description)
+                throw ExitCode(error.status)
+            }
+            if getuid() != 0 { logger.info("running as \(user)") }
+        }
         if let path = configuration.pidFile { try PidFile.write(to: path) }
         logger.notice("starting", metadata: EffectiveSettings.metadata(configuration, ports: server.boundPorts))
         let notifier = SystemdNotifier()
