@@ -7,8 +7,8 @@ import Logging
 import Glibc
 #endif
 
-/// The process around the server: logging, binding, privileges, pid file, systemd notifications
-/// and SIGHUP reloads.
+/// The process around the server: logging, descriptor limit, binding, privileges, pid file,
+/// systemd notifications and SIGHUP reloads.
 struct Daemon {
     let configuration: ServerConfiguration
     let configPath: String?
@@ -25,6 +25,16 @@ struct Daemon {
         }
         let verbosity = Verbosity(configuration.verbosity)
         let logger = LoggerSetup.makeLogger(verbosity: verbosity)
+        do {
+            if let raised = try DescriptorLimit.ensure(configuration) {
+                logger.notice("raised the open-files limit to fit -c", metadata: [
+                    "from": "\(raised.from)", "to": "\(raised.to)", "max_connections": "\(configuration.maxConnections)",
+                ])
+            }
+        } catch {
+            printError(error.description)
+            throw ExitCode(71)
+        }
         let server: Server
         do {
             server = try Server(configuration: configuration, logger: logger, verbosity: verbosity)
