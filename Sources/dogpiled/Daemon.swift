@@ -9,6 +9,9 @@ import Glibc
 
 /// The process around the server: logging, descriptor limit, binding, privileges, pid file,
 /// systemd notifications and SIGHUP reloads.
+///
+/// A failure here is a run-time failure, not a usage error: one line on standard error and a
+/// sysexits status (EX_OSERR 71; memcached's 64 and 67 for `-u` problems), never usage text.
 struct Daemon {
     let configuration: ServerConfiguration
     let configPath: String?
@@ -52,7 +55,14 @@ struct Daemon {
             }
             if getuid() != 0 { logger.info("running as \(user)") }
         }
-        if let path = configuration.pidFile { try PidFile.write(to: path) }
+        if let path = configuration.pidFile {
+            do {
+                try PidFile.write(to: path)
+            } catch {
+                logger.critical("cannot start: \(error)")
+                throw ExitCode(71)
+            }
+        }
         logger.notice("starting", metadata: EffectiveSettings.metadata(configuration, ports: server.boundPorts))
         let notifier = SystemdNotifier()
         server.onReady = {
@@ -69,6 +79,6 @@ struct Daemon {
             notifier.send("READY=1")
         }
         server.run()
-        if let path = configuration.pidFile { unlink(path) }
+        if let path = configuration.pidFile { PidFile.remove(path) }
     }
 }

@@ -46,4 +46,32 @@ struct FileSystemSafetyTests {
         #expect(info.st_mode & S_IFMT == S_IFSOCK)
         #expect(info.st_mode & 0o777 == 0o640, "mode \(String(info.st_mode & 0o777, radix: 8))")
     }
+
+    @Test("-P through a symlink replaces the link and leaves its target untouched")
+    func pidFileSymlink() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let target = directory + "/target", pidPath = directory + "/dogpiled.pid"
+        try "do not overwrite\n".write(toFile: target, atomically: true, encoding: .utf8)
+        #expect(symlink(target, pidPath) == 0)
+        try withServer(["-P", pidPath]) { server in
+            #expect(try String(contentsOfFile: target, encoding: .utf8) == "do not overwrite\n")
+            var info = stat()
+            #expect(lstat(pidPath, &info) == 0)
+            #expect(info.st_mode & S_IFMT == S_IFREG, "the pid file is a regular file now")
+            #expect(try String(contentsOfFile: pidPath, encoding: .utf8) == "\(server.process.pid)\n")
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".tmp") }
+            #expect(leftovers.isEmpty)
+        }
+        #expect(!FileManager.default.fileExists(atPath: pidPath), "removed on a clean exit")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "do not overwrite\n")
+    }
+
+    @Test("a pid file that cannot be written is a run-time failure: one line, exit 71, no usage")
+    func pidFileUnwritable() throws {
+        let result = try TestServer.run(["-p", "0", "-P", "/nonexistent-dir/dogpiled.pid"], timeout: 5)
+        #expect(result.status == 71, "exit status \(result.status): \(result.stderr)")
+        #expect(result.stderr.contains("pid file"))
+        #expect(!result.stderr.contains("USAGE"), "\(result.stderr)")
+    }
 }
