@@ -6,8 +6,8 @@ import Glibc
 #endif
 
 /// The settings table as the binary applies it: range checks without traps, units, restart-only
-/// settings reported on SIGHUP, new settings visible in `stats settings` (issue 8, items 16, 17
-/// and 18).
+/// settings reported on SIGHUP, new settings visible in `stats settings`, and log volume under
+/// a binary-protocol flood (issue 8, items 8, 16, 17 and 18).
 @Suite("Settings and logging", .timeLimit(.minutes(2)))
 struct SettingsBehaviourTests {
     @Test("sizes that overflow are refused with a message, never a crash", arguments: [
@@ -75,6 +75,22 @@ struct SettingsBehaviourTests {
                 #expect(line.contains(change), "restart-only line: \(line)")
             }
             #expect(try server.connect().stats("settings")["reqs_per_event"] == "20", "not applied")
+        }
+    }
+
+    @Test("1000 connections opening with 0x80 log a bounded number of lines")
+    func binaryProtocolFlood() throws {
+        try withServer { server in
+            for _ in 0..<1000 {
+                let client = try server.connect()
+                try client.send([0x80, 0x00, 0x00, 0x00])
+                _ = try? client.readToEnd()
+                client.close()
+            }
+            #expect(try server.connect().exchange("version\r\n").hasPrefix("VERSION "))
+            let lines = server.log().split(separator: "\n").filter { $0.contains("binary protocol") }
+            // One line per 10 s, plus one at the start: the test takes a few seconds at most.
+            #expect((1...3).contains(lines.count), "\(lines.count) lines")
         }
     }
 }
