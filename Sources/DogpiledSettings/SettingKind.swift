@@ -102,18 +102,3 @@ public enum SettingKind: Sendable {
         }
     }
 }
-
-extension String {
-    /// The string without leading and trailing spaces.
-    var trimmingSpaces: String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
-    }
-}
-
-/// Why a value was refused; written as a string literal where it is made.
-struct Rejection: Error, ExpressibleByStringInterpolation {
-    let message: String
-
-    init(stringLiteral value: String) { message = value }
-    init(stringInterpolation: DefaultStringInterpolation) { message = String(stringInterpolation: stringInterpolation) }
-}

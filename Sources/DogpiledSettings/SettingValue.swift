@@ -15,13 +15,3 @@ public enum SettingValue: Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
-
-/// A value as the config file's TOML gave it, before the setting checks it.
-public enum FileValue: Sendable, Equatable {
-    case integer(Int)
-    case string(String)
-    case boolean(Bool)
-    case strings([String])
-    /// Anything else TOML can hold (a float, a date, a table): always refused.
-    case other(String)
-}
