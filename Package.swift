@@ -35,11 +35,15 @@ let package = Package(
         .target(name: "Coordination", dependencies: ["Dogpile"]),
         // The Swift face of libevent: event bases, listeners, connections, wakeups.
         .target(name: "EventLoop", dependencies: ["CLibevent"]),
+        // The settings table (flag, config key, type, range, unit, live or restart) and the
+        // ServerConfiguration it fills: read by the flags, the config file, --check-config and
+        // the reload planner. Below the server, so configuration code does not need the server.
+        .target(name: "DogpiledSettings", dependencies: ["CacheStore"]),
         // Connections, command execution, stats: glues the layers above together.
         .target(
             name: "DogpiledServer",
             dependencies: [
-                "EventLoop", "MemcacheProtocol", "CacheStore", "Coordination",
+                "EventLoop", "MemcacheProtocol", "CacheStore", "Coordination", "DogpiledSettings",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -47,14 +51,14 @@ let package = Package(
         .target(
             name: "DogpiledConfiguration",
             dependencies: [
-                "DogpiledServer", "CacheStore",
+                "DogpiledSettings", "CacheStore",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
         .executableTarget(
             name: "dogpiled",
             dependencies: [
-                "DogpiledServer", "DogpiledConfiguration",
+                "DogpiledServer", "DogpiledConfiguration", "DogpiledSettings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -63,7 +67,8 @@ let package = Package(
         .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore", "MemcacheProtocol"]),
         .testTarget(name: "DogpileTests", dependencies: ["Dogpile"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
-        .testTarget(name: "DogpiledConfigurationTests", dependencies: ["DogpiledConfiguration"]),
+        .testTarget(name: "DogpiledSettingsTests", dependencies: ["DogpiledSettings"]),
+        .testTarget(name: "DogpiledConfigurationTests", dependencies: ["DogpiledConfiguration", "DogpiledSettings"]),
         .testTarget(name: "DogpiledIntegrationTests", dependencies: ["dogpiled"]),
     ]
 )

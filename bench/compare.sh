@@ -159,6 +159,8 @@ else
     [[ -x $DOGPILED_BIN ]] || die "build finished but $DOGPILED_BIN is missing"
   fi
   DP_CMD=("$DOGPILED_BIN")
+  # As root, dogpiled (like memcached) refuses to start without -u.
+  ((EUID == 0)) && DP_CMD+=(-u root)
   DP_DESC="$DOGPILED_BIN"
 fi
 declare -a DP_EXTRA=()

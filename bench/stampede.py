@@ -443,7 +443,9 @@ def main() -> int:
 
     if args.only in (None, "dogpiled"):
         binary = dogpiled_bin()
-        proc, port = start_server(lambda p: [binary, "-l", HOST, "-p", str(p),
+        # As root, dogpiled (like memcached) refuses to start without -u.
+        user = ["-u", "root"] if os.geteuid() == 0 else []
+        proc, port = start_server(lambda p: [binary, *user, "-l", HOST, "-p", str(p),
                                              "-t", str(args.threads), "-c", "4096"], "dogpiled")
         name = "dogpiled lockgen"
         print(f"(b) {name}: {' '.join(proc.args)}", flush=True)

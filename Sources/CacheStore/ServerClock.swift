@@ -16,6 +16,8 @@ public final class ServerClock: Sendable {
     /// Unix time at which the clock reads 0.
     public let epoch: Int64
     private let current: Atomic<UInt32>
+    /// `CLOCK_MONOTONIC` milliseconds when the reading last changed.
+    private let tickedAt = Atomic<Int64>(ServerClock.monotonicMilliseconds())
 
     /// Starts a clock that reads a couple of seconds at `unixNow`, as memcached's does, so that
     /// "already expired" can be represented by 1.
@@ -30,8 +32,11 @@ public final class ServerClock: Sendable {
 
     /// Advances the clock to the wall clock; called once a second by the server.
     public func tick(unixNow: Int64 = Int64(time(nil))) {
-        let reading = max(unixNow - epoch, 2)
-        current.store(UInt32(truncatingIfNeeded: reading), ordering: .relaxed)
+        let reading = UInt32(truncatingIfNeeded: max(unixNow - epoch, 2))
+        if reading != current.load(ordering: .relaxed) {
+            tickedAt.store(ServerClock.monotonicMilliseconds(), ordering: .relaxed)
+        }
+        current.store(reading, ordering: .relaxed)
     }
 
     /// Converts a protocol exptime (seconds) to a clock reading: 0 is never, negative is already
@@ -47,18 +52,20 @@ public final class ServerClock: Sendable {
         return UInt32(truncatingIfNeeded: value + Int64(now))
     }
 
-    /// The current reading in milliseconds, to the millisecond (``now`` is whole seconds): for
-    /// early recompute, whose windows are often shorter than a second.
-    public func nowMilliseconds(unixNowMilliseconds: Int64? = nil) -> Int64 {
-        let wall: Int64
-        if let unixNowMilliseconds {
-            wall = unixNowMilliseconds
-        } else {
-            var spec = timespec()
-            clock_gettime(CLOCK_REALTIME, &spec)
-            wall = Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-        }
-        return wall - epoch * 1000
+    /// The current reading in milliseconds: whole seconds from ``now`` plus the milliseconds since
+    /// the tick that set it (at most 999), so it agrees with ``now``, the clock items expire on, and
+    /// never runs ahead of it when a tick is late. Early recompute needs it: its windows are often
+    /// shorter than a second.
+    public func nowMilliseconds() -> Int64 {
+        let sinceTick = min(max(ServerClock.monotonicMilliseconds() - tickedAt.load(ordering: .relaxed), 0), 999)
+        return Int64(now) * 1000 + sinceTick
+    }
+
+    /// Milliseconds on `CLOCK_MONOTONIC`.
+    static func monotonicMilliseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
     /// The Unix time of a clock reading.

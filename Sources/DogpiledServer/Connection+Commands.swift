@@ -98,7 +98,11 @@ extension Connection {
             output.append("\r\n")
         case .close(let reason):
             if reason == .binaryProtocol {
-                state.logger.info("closing connection: binary protocol is not supported")
+                let logger = state.logger
+                state.binaryProtocolLog.record { suppressed in
+                    logger.info("closing connection: binary protocol is not supported",
+                                metadata: suppressed > 0 ? ["suppressed_since_last": "\(suppressed)"] : [:])
+                }
             } else if state.verbosity.value > 0 {
                 state.logger.info("closing connection: \(reason)")
             }

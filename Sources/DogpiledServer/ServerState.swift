@@ -49,6 +49,9 @@ public final class ServerState: Sendable {
     public let workerStatistics: [WorkerStatistics]
     /// Unix time the server started.
     public let startedAt: Int64
+    /// "binary protocol is not supported": at most one line per 10 s, with a count of the rest,
+    /// since every such connection would otherwise log one (issue 8, item 8).
+    let binaryProtocolLog = LogRateLimiter(intervalMilliseconds: 10_000)
 
     /// Creates the shared state.
     public init(configuration: ServerConfiguration, logger: Logger, verbosity: Verbosity? = nil, clock: ServerClock = ServerClock()) throws {

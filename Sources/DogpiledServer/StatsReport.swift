@@ -111,6 +111,12 @@ struct StatsReport {
             ("flush_enabled", "yes"),
             ("hash_algorithm", "dogpiled-multiply-fold"),
             ("store_shards", String(configuration.shardCount)),
+            ("idle_timeout", String(configuration.idleTimeoutSeconds)),
+            ("tcp_keepalive", configuration.tcpKeepalive ? "yes" : "no"),
+            ("tcp_keepalive_idle", String(configuration.tcpKeepaliveIdleSeconds)),
+            ("tcp_keepalive_interval", String(configuration.tcpKeepaliveIntervalSeconds)),
+            ("tcp_keepalive_count", String(configuration.tcpKeepaliveProbes)),
+            ("state_dir", configuration.stateDirectory ?? "NULL"),
         ]
     }
 

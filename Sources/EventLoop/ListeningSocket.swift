@@ -62,18 +62,24 @@ public enum ListeningSocket {
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
         }
-        unlink(path)
+        // A socket left by an earlier run is removed, as memcached does; anything else at the
+        // path (a regular file, say) is not ours to delete, and bind then fails on it.
+        var existing = stat()
+        if lstat(path, &existing) == 0 && (existing.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
+        // The socket is created with its final mode (umask around bind, as memcached does with
+        // -a), so there is no moment in which it is reachable with looser permissions.
+        let previousMask = umask(~mode & 0o777)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
+        umask(previousMask)
         guard result == 0 else {
             let error = SocketError("bind \(path)")
             Glibc.close(fd)
             throw error
         }
-        chmod(path, mode)
         guard listen(fd, backlog) == 0 else {
             let error = SocketError("listen \(path)")
             Glibc.close(fd)

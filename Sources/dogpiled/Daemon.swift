@@ -7,8 +7,11 @@ import Logging
 import Glibc
 #endif
 
-/// The process around the server: logging, binding, privileges, pid file, systemd notifications
-/// and SIGHUP reloads.
+/// The process around the server: logging, descriptor limit, binding, privileges, pid file,
+/// systemd notifications and SIGHUP reloads.
+///
+/// A failure here is a run-time failure, not a usage error: one line on standard error and a
+/// sysexits status (EX_OSERR 71; memcached's 64 and 67 for `-u` problems), never usage text.
 struct Daemon {
     let configuration: ServerConfiguration
     let configPath: String?
@@ -17,8 +20,24 @@ struct Daemon {
     let resolve: () throws -> ServerConfiguration
 
     func run() throws {
+        do {
+            try Privileges.check(user: user)
+        } catch {
+            printError(error.description)
+            throw ExitCode(error.status)
+        }
         let verbosity = Verbosity(configuration.verbosity)
         let logger = LoggerSetup.makeLogger(verbosity: verbosity)
+        do {
+            if let raised = try DescriptorLimit.ensure(configuration) {
+                logger.notice("raised the open-files limit to fit -c", metadata: [
+                    "from": "\(raised.from)", "to": "\(raised.to)", "max_connections": "\(configuration.maxConnections)",
+                ])
+            }
+        } catch {
+            printError(error.description)
+            throw ExitCode(71)
+        }
         let server: Server
         do {
             server = try Server(configuration: configuration, logger: logger, verbosity: verbosity)
@@ -27,8 +46,23 @@ struct Daemon {
             logger.critical("cannot start: \(error)")
             throw ExitCode(71)
         }
-        if let user { try Privileges.drop(to: user, logger: logger) }
-        if let path = configuration.pidFile { try PidFile.write(to: path) }
+        if let user {
+            do {
+                try Privileges.drop(to: user)
+            } catch {
+                printError(error.description)
+                throw ExitCode(error.status)
+            }
+            if getuid() != 0 { logger.info("running as \(user)") }
+        }
+        if let path = configuration.pidFile {
+            do {
+                try PidFile.write(to: path)
+            } catch {
+                logger.critical("cannot start: \(error)")
+                throw ExitCode(71)
+            }
+        }
         logger.notice("starting", metadata: EffectiveSettings.metadata(configuration, ports: server.boundPorts))
         let notifier = SystemdNotifier()
         server.onReady = {
@@ -45,6 +79,6 @@ struct Daemon {
             notifier.send("READY=1")
         }
         server.run()
-        if let path = configuration.pidFile { unlink(path) }
+        if let path = configuration.pidFile { PidFile.remove(path) }
     }
 }

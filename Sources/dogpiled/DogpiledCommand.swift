@@ -24,7 +24,7 @@ struct DogpiledCommand: ParsableCommand {
         version: ServerState.version)
 
     @Option(name: [.customShort("p", allowingJoined: true), .customLong("port")], help: "TCP port to listen on (default 11211).")
-    var port: Int?
+    var port: String?
 
     @Option(name: [.customShort("l", allowingJoined: true), .customLong("listen")], help: "Interface(s) to listen on, comma separated (default 127.0.0.1).")
     var listen: String?
@@ -39,10 +39,10 @@ struct DogpiledCommand: ParsableCommand {
     var udpPort: Int = 0
 
     @Option(name: [.customShort("t", allowingJoined: true), .customLong("threads")], help: "Number of worker threads (default 4).")
-    var threads: Int?
+    var threads: String?
 
     @Option(name: [.customShort("c", allowingJoined: true), .customLong("conn-limit")], help: "Maximum simultaneous connections (default 1024).")
-    var connLimit: Int?
+    var connLimit: String?
 
     @Option(name: [.customShort("m", allowingJoined: true), .customLong("memory-limit")], help: "Item memory in megabytes (default 64).")
     var memoryLimit: String?
@@ -54,10 +54,10 @@ struct DogpiledCommand: ParsableCommand {
     var disableEvictions = false
 
     @Option(name: [.customShort("R", allowingJoined: true), .customLong("max-reqs-per-event")], help: "Requests per event before yielding (default 20).")
-    var maxReqsPerEvent: Int?
+    var maxReqsPerEvent: String?
 
     @Option(name: [.customShort("b", allowingJoined: true), .customLong("listen-backlog")], help: "Listen backlog (default 1024).")
-    var listenBacklog: Int32?
+    var listenBacklog: String?
 
     @Option(name: [.customShort("P", allowingJoined: true), .customLong("pidfile")], help: "Write the process id to this file.")
     var pidfile: String?
@@ -68,7 +68,7 @@ struct DogpiledCommand: ParsableCommand {
     @Flag(name: [.customShort("v")], help: "Verbose (-v) or very verbose (-vv).")
     var verbose: Int
 
-    @Option(name: [.customShort("o", allowingJoined: true), .customLong("extended")], help: "memcached extended options: not supported; any is refused.")
+    @Option(name: [.customShort("o", allowingJoined: true), .customLong("extended")], help: "memcached extended options, name=value[,name=value]: idle_timeout=SECONDS (others are refused).")
     var extended: [String] = []
 
     @Option(name: [.customShort("B", allowingJoined: true), .customLong("protocol")], help: "Protocol: ascii or auto (binary is not supported).")
@@ -81,10 +81,28 @@ struct DogpiledCommand: ParsableCommand {
     var region: [String] = []
 
     @Option(name: .customLong("max-locks"), help: "Bound on generation leases plus named mutexes (default 100000).")
-    var maxLocks: Int?
+    var maxLocks: String?
 
     @Option(name: .customLong("lock-wait-ms"), help: "Default wait of lock/rlock without wait_ms, in milliseconds (default 5000).")
-    var lockWaitMs: Int?
+    var lockWaitMs: String?
+
+    @Option(name: .customLong("idle-timeout"), help: "Close connections idle this many seconds; 0 never (default 0; as -o idle_timeout).")
+    var idleTimeout: String?
+
+    @Option(name: .customLong("tcp-keepalive"), help: "TCP keepalive on accepted connections: on or off (default on).")
+    var tcpKeepalive: String?
+
+    @Option(name: .customLong("tcp-keepalive-idle"), help: "Seconds of silence before the first keepalive probe (default 60).")
+    var tcpKeepaliveIdle: String?
+
+    @Option(name: .customLong("tcp-keepalive-interval"), help: "Seconds between keepalive probes (default 10).")
+    var tcpKeepaliveInterval: String?
+
+    @Option(name: .customLong("tcp-keepalive-count"), help: "Unanswered keepalive probes before dropping the connection (default 6).")
+    var tcpKeepaliveCount: String?
+
+    @Option(name: .customLong("state-dir"), help: "Directory for state kept across restarts (fencing-token high-water mark).")
+    var stateDir: String?
 
     @Option(name: .customLong("config"), help: "Read settings from this TOML file (flags override it).")
     var config: String?
@@ -98,7 +116,6 @@ struct DogpiledCommand: ParsableCommand {
     mutating func validate() throws {
         guard udpPort == 0 else { throw ValidationError("UDP is not supported; use -U 0") }
         guard !daemonize else { throw ValidationError("-d/--daemon is not supported: run dogpiled in the foreground, e.g. under systemd (see systemd/dogpiled.service)") }
-        guard extended.isEmpty else { throw ValidationError("-o/--extended options are not supported: \(extended.joined(separator: ","))") }
         guard ["ascii", "auto"].contains(bindingProtocol) else { throw ValidationError("-B \(bindingProtocol): only the ascii protocol is supported") }
     }
 
@@ -132,29 +149,28 @@ struct DogpiledCommand: ParsableCommand {
         }.run()
     }
 
-    /// Defaults, then the config file, then the flags given.
+    /// Defaults, then the config file, then the flags given, each checked by its row of the
+    /// settings table.
     func effectiveConfiguration() throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
         if let config { try ConfigurationFile.load(path: config).apply(to: &configuration) }
-        if let port { configuration.port = port }
-        if let listen { configuration.listenAddresses = listen.split(separator: ",").map { String($0).trimmingSpaces } }
-        if let unixSocket { configuration.unixSocketPath = unixSocket }
-        if let unixMask {
-            guard let mask = UInt32(unixMask, radix: 8) else { throw ValidationError("-a must be an octal mask, e.g. 700") }
-            configuration.unixSocketMode = mask
+        let given: [(String, String?)] = [
+            ("-p", port), ("-l", listen), ("-s", unixSocket), ("-a", unixMask), ("-t", threads),
+            ("-c", connLimit), ("-m", memoryLimit), ("-I", maxItemSize), ("-R", maxReqsPerEvent),
+            ("-b", listenBacklog), ("--max-locks", maxLocks), ("--lock-wait-ms", lockWaitMs), ("-P", pidfile),
+            ("--tcp-keepalive", tcpKeepalive), ("--tcp-keepalive-idle", tcpKeepaliveIdle),
+            ("--tcp-keepalive-interval", tcpKeepaliveInterval), ("--tcp-keepalive-count", tcpKeepaliveCount),
+            ("--state-dir", stateDir),
+        ]
+        for case let (spelling, text?) in given {
+            guard let setting = Settings.flag(spelling) else { continue }
+            try setting.apply(flag: text, as: spelling, to: &configuration)
         }
-        if let threads { configuration.threads = threads }
-        if let connLimit { configuration.maxConnections = connLimit }
-        if let memoryLimit { configuration.memoryLimitMegabytes = try SizeArgument.megabytes(memoryLimit, flag: "-m") }
-        if let maxItemSize { configuration.itemSizeLimit = try SizeArgument.bytes(maxItemSize, flag: "-I") }
+        if let idleTimeout { try ExtendedOptions.apply(["idle_timeout=\(idleTimeout)"], to: &configuration) }
+        try ExtendedOptions.apply(extended, to: &configuration)
         if disableEvictions { configuration.evictionEnabled = false }
-        if let maxReqsPerEvent { configuration.requestsPerEvent = maxReqsPerEvent }
-        if let listenBacklog { configuration.backlog = listenBacklog }
-        if verbose > 0 { configuration.verbosity = verbose }
-        if !region.isEmpty { configuration.regions = try region.map(RegionArgument.parse) }
-        if let maxLocks { configuration.maxLocks = maxLocks }
-        if let lockWaitMs { configuration.lockWaitMilliseconds = lockWaitMs }
-        if let pidfile { configuration.pidFile = pidfile }
+        if verbose > 0 { configuration.verbosity = min(verbose, 2) }
+        if !region.isEmpty { configuration.regions = try region.map(RegionSettingsTable.parse(argument:)) }
         try ConfigurationCheck.validate(configuration)
         return configuration
     }
@@ -163,10 +179,4 @@ struct DogpiledCommand: ParsableCommand {
 func printError(_ message: String) {
     let line = "dogpiled: \(message)\n"
     _ = line.withCString { write(2, $0, strlen($0)) }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
-    }
 }

@@ -15,6 +15,8 @@ enum EffectiveSettings {
             "evictions": "\(configuration.evictionEnabled)",
             "max_locks": "\(configuration.maxLocks)",
             "lock_wait_ms": "\(configuration.lockWaitMilliseconds)",
+            "idle_timeout": "\(configuration.idleTimeoutSeconds)",
+            "state_dir": "\(configuration.stateDirectory ?? "none")",
         ]
         if !configuration.regions.isEmpty {
             metadata["regions"] = "\(configuration.regions.map(\.name).joined(separator: ","))"

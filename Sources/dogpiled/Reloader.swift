@@ -5,7 +5,8 @@ import Logging
 
 /// SIGHUP: re-reads the config file and applies what can change while running (region budgets,
 /// default exptimes, stale TTLs and lock waits, the mutex lock wait, verbosity), logging each
-/// change. Settings that need a restart are reported, not applied; a bad file changes nothing.
+/// change. Every restart-only setting of the settings table that differs is reported with both
+/// values (``ReloadPlan``), not applied; a bad file changes nothing.
 ///
 /// The new settings are resolved exactly as at start-up (defaults < file < the same flags), so a
 /// flag keeps winning over the file. Restart-only settings keep their running values; in
@@ -24,10 +25,10 @@ struct Reloader {
             return
         }
         var fresh: ServerConfiguration
-        var restartOnly: [String] = []
+        var restartOnly: [ReloadPlan.Change] = []
         do {
             fresh = try resolve()
-            restartOnly = restartOnlyChanges(fresh)
+            restartOnly = ReloadPlan(running: running, fresh: fresh).needsRestart
             fresh.memoryLimitMegabytes = running.memoryLimitMegabytes
             try ConfigurationCheck.validate(fresh)
         } catch {
@@ -47,7 +48,8 @@ struct Reloader {
         }
         changes += reloadRegions(fresh)
         if !restartOnly.isEmpty {
-            logger.warning("reload: these settings change only on restart: \(restartOnly.joined(separator: ", "))")
+            let list = restartOnly.map(\.description).joined(separator: "; ")
+            logger.warning("reload: these settings change only on restart, still running with the old values: \(list)")
         }
         logger.notice("reloaded \(configPath)", metadata: ["changes": "\(changes.isEmpty ? "none" : changes.joined(separator: "; "))"])
     }
@@ -60,6 +62,7 @@ struct Reloader {
             return []
         }
         var changes: [String] = []
+        // Validated above: the sum cannot overflow.
         let carved = fresh.regions.filter { $0.name != "default" }.reduce(0) { $0 + ($1.memoryBytes ?? 0) }
         for region in state.regions.all {
             let settings = fresh.regions.first { $0.name == region.name } ?? RegionSettings(name: region.name)
@@ -86,19 +89,5 @@ struct Reloader {
             }
         }
         return changes
-    }
-
-    private func restartOnlyChanges(_ fresh: ServerConfiguration) -> [String] {
-        var names: [String] = []
-        if fresh.port != running.port { names.append("port") }
-        if fresh.listenAddresses != running.listenAddresses { names.append("listen") }
-        if fresh.unixSocketPath != running.unixSocketPath { names.append("unix_socket") }
-        if fresh.threads != running.threads { names.append("threads") }
-        if fresh.memoryLimitMegabytes != running.memoryLimitMegabytes { names.append("memory") }
-        if fresh.maxConnections != running.maxConnections { names.append("max_connections") }
-        if fresh.itemSizeLimit != running.itemSizeLimit { names.append("item_size_max") }
-        if fresh.evictionEnabled != running.evictionEnabled { names.append("evictions") }
-        if fresh.maxLocks != running.maxLocks { names.append("max_locks") }
-        return names
     }
 }

@@ -92,7 +92,11 @@ def candidate_command(port: int) -> list[str]:
             f"{os.environ.get('DOGPILED_BIN') or REPO_ROOT / '.build/{release,debug}/dogpiled'}. "
             "Build it (swift build -c release) or set DOGPILED_BIN / DOGPILED_CMD.",
             pytrace=False)
-    return [path, "-l", HOST, "-p", str(port), "-t", "2", "-m", "64"]
+    cmd = [path, "-l", HOST, "-p", str(port), "-t", "2", "-m", "64"]
+    # As root, dogpiled (like memcached) refuses to start without -u; -u root says so.
+    if os.geteuid() == 0:
+        cmd += ["-u", "root"]
+    return cmd
 
 
 # --------------------------------------------------------------------------

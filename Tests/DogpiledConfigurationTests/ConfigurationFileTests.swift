@@ -1,6 +1,6 @@
 import CacheStore
 @testable import DogpiledConfiguration
-import DogpiledServer
+import DogpiledSettings
 import Foundation
 import Testing
 
@@ -91,15 +91,25 @@ struct ConfigurationFileTests {
         #expect(configuration.unixSocketPath == nil)
     }
 
-    @Test("memory: a bare number is megabytes, a suffixed size is converted", arguments: [
-        ("64", 64), ("\"64m\"", 64), ("\"64M\"", 64), ("\"1g\"", 1024), ("\"2048k\"", 2), ("32", 32),
+    @Test("memory: a size with a unit is converted", arguments: [
+        ("\"64m\"", 64), ("\"64M\"", 64), ("\"1g\"", 1024), ("\"2048k\"", 2), ("\"32m\"", 32),
     ])
     func memorySizes(value: String, megabytes: Int) throws {
         #expect(try applied("memory = \(value)").memoryLimitMegabytes == megabytes)
     }
 
+    @Test("a size without a unit is an error naming the units, at the top level and in a region", arguments: [
+        ("memory = 64", "memory", 1), ("memory = \"64\"", "memory", 1), ("item_size_max = 2048", "item_size_max", 1),
+        ("[regions.r]\nmemory = 16", "regions.r.memory", 2), ("[regions.r]\nmemory = \"16\"", "regions.r.memory", 2),
+    ])
+    func bareSizes(text: String, setting: String, line: Int) {
+        expectFailure(text + "\n", setting: setting, line: line)
+        let message = failure(text)?.message ?? ""
+        #expect(message.contains("k, m, g"), "\(message)")
+    }
+
     @Test("item_size_max: sizes in bytes", arguments: [
-        ("\"1m\"", 1024 * 1024), ("\"512k\"", 512 * 1024), ("\"512K\"", 512 * 1024), ("2048", 2048), ("\"4096\"", 4096),
+        ("\"1m\"", 1024 * 1024), ("\"512k\"", 512 * 1024), ("\"512K\"", 512 * 1024), ("\"2048b\"", 2048), ("\"4096B\"", 4096),
     ])
     func itemSizes(value: String, bytes: Int) throws {
         #expect(try applied("item_size_max = \(value)").itemSizeLimit == bytes)
@@ -108,7 +118,7 @@ struct ConfigurationFileTests {
     @Test("[regions.NAME] tables become RegionSettings")
     func regions() throws {
         let file = try ConfigurationFile(text: """
-            memory = 128
+            memory = "128m"
 
             [regions.sessions]
             memory = "16m"
@@ -117,7 +127,7 @@ struct ConfigurationFileTests {
             lock_wait_ms = 250
 
             [regions.pages]
-            memory = 8388608
+            memory = "8388608b"
 
             [regions.default]
             stale_ttl = 10
@@ -275,7 +285,7 @@ struct ConfigurationFileTests {
         #expect(ConfigurationError(path: "f", message: "bad").description == "f: bad")
     }
 
-    @Test("the shipped Config/dogpiled.toml parses and documents exactly the defaults")
+    @Test("the shipped Config/dogpiled.toml parses and documents the defaults (idle_timeout: 300 s)")
     func shippedFile() throws {
         let file = try ConfigurationFile.load(path: shippedConfigPath)
         let defaults = ServerConfiguration()
@@ -297,13 +307,19 @@ struct ConfigurationFileTests {
         #expect(configuration.lockWaitMilliseconds == defaults.lockWaitMilliseconds)
         #expect(configuration.pidFile == defaults.pidFile)
         #expect(configuration.shardCount == defaults.shardCount)
+        // The one deliberate difference: the shipped file closes idle connections (issue 8).
+        #expect(configuration.idleTimeoutSeconds == 300)
+        var expected = defaults
+        expected.idleTimeoutSeconds = 300
+        expected.regions = configuration.regions
+        #expect(configuration == expected)
         // Regions it declares carry only the default region settings.
         for region in configuration.regions {
             #expect(region == RegionSettings(name: region.name), "region \(region.name)")
         }
         // Every setting of the schema is documented (set, or shown commented out).
         let text = try String(contentsOfFile: shippedConfigPath, encoding: .utf8)
-        for key in ConfigurationFile.schema.keys {
+        for key in Settings.all.map(\.key) {
             #expect(text.contains("\n\(key) =") || text.contains("\n# \(key) ="), "\(key) is not documented")
         }
     }

@@ -20,7 +20,7 @@ struct ServiceTests {
         let path = directory + "/dogpiled.toml"
         for attempt in 1...3 {
             let port = try TestServer.freePort()
-            try "port = \(port)\nthreads = 2\nmemory = 32\n".write(toFile: path, atomically: true, encoding: .utf8)
+            try "port = \(port)\nthreads = 2\nmemory = \"32m\"\n".write(toFile: path, atomically: true, encoding: .utf8)
             let server = try TestServer.launch(["--config", path, "-t", "3"], port: port, socketPath: nil)
             do {
                 try server.waitUntilReady()
@@ -248,7 +248,7 @@ struct ServiceTests {
 }
 
 /// Polls `condition` every 20 ms for up to `timeout` seconds.
-private func waitFor(_ what: String, timeout: Double = 10, _ condition: () throws -> Bool) throws {
+func waitFor(_ what: String, timeout: Double = 10, _ condition: () throws -> Bool) throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try condition() { return }

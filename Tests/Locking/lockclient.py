@@ -62,6 +62,9 @@ class Daemon:
         for _attempt in range(3):
             self.port = free_port()
             self.argv = [path, "-l", HOST, "-p", str(self.port), *DEFAULT_ARGS, *self.extra_args]
+            # As root, dogpiled (like memcached) refuses to start without -u; -u root says so.
+            if os.geteuid() == 0 and "-u" not in self.argv:
+                self.argv += ["-u", "root"]
             self.log = tempfile.TemporaryFile()
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self.log,
                                          stderr=subprocess.STDOUT, start_new_session=True)

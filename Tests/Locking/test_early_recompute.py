@@ -128,6 +128,8 @@ def steady_load(d, region: str, seconds: float, early: bool):
     time.sleep(0.2)
     # Waiting is the server's to tell: a lockgen that parked counted in lockgen_waits.
     counts["waited"] = int(d.stats()["lockgen_waits"]) - waits_before
+    counts["early_grants"] = int(d.stats()["lockgen_early"])
+    counts["mean_delta_ms"] = int(d.stats("regions")[f"{region}:regeneration_mean_ms"])
     latencies.sort()
     counts["p99_ms"] = round(latencies[int(len(latencies) * 0.99)] * 1000, 2)
     return counts, stored_at

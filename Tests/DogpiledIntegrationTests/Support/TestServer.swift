@@ -106,11 +106,14 @@ final class TestServer: @unchecked Sendable {
 
     /// Starts the binary with exactly `arguments` (and `environment` added to the test's), without
     /// waiting; `port` is where ``connect(timeout:)`` and ``waitUntilReady()`` will look.
+    /// `wrapper`: a command that runs the binary, given its path and arguments after its own
+    /// (e.g. `["/bin/sh", "-c", "ulimit -n 64 && exec \"$@\"", "sh"]`).
     static func launch(_ arguments: [String], port: Int, socketPath: String?,
-                       environment: [String: String] = [:]) throws -> TestServer {
+                       environment: [String: String] = [:], wrapper: [String] = []) throws -> TestServer {
         let logURL = FileManager.default.temporaryDirectory
             .appendingPathComponent("dogpiled-integ-\(getpid())-\(UUID().uuidString).log")
-        let process = try ChildProcess(binaryPath, arguments, stdoutPath: logURL.path, stderrPath: logURL.path,
+        let command = wrapper + [binaryPath] + withUser(arguments)
+        let process = try ChildProcess(command[0], Array(command.dropFirst()), stdoutPath: logURL.path, stderrPath: logURL.path,
                                        environment: environment)
         return TestServer(process: process, port: port, socketPath: socketPath, logURL: logURL)
     }
@@ -171,6 +174,15 @@ final class TestServer: @unchecked Sendable {
 
     // MARK: - Helpers
 
+    /// `arguments` plus `-u root` when the tests run as root and no `-u` is given: dogpiled,
+    /// like memcached, refuses to run as root without `-u`, and `-u root` is the explicit
+    /// override. Tests that start the binary go through here so they run as root or not.
+    static func withUser(_ arguments: [String]) -> [String] {
+        guard geteuid() == 0 || getuid() == 0 else { return arguments }
+        let given = arguments.contains { $0 == "-u" || $0 == "--user" || ($0.hasPrefix("-u") && $0.count > 2) || $0.hasPrefix("--user=") }
+        return given ? arguments : arguments + ["-u", "root"]
+    }
+
     /// A TCP port that was free a moment ago: bind port 0 on loopback, read it back, close.
     static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -192,14 +204,18 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// Runs the binary to completion (for command-line tests): exit status, stdout, stderr.
-    static func run(_ arguments: [String], timeout: Double = 10) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// `exactly`: pass `arguments` as they are, without the `-u root` that ``withUser(_:)`` adds
+    /// as root.
+    static func run(_ arguments: [String], timeout: Double = 10, exactly: Bool = false,
+                    wrapper: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("dogpiled-run-\(UUID().uuidString)")
         let outPath = base.path + ".out", errPath = base.path + ".err"
         defer {
             try? FileManager.default.removeItem(atPath: outPath)
             try? FileManager.default.removeItem(atPath: errPath)
         }
-        let process = try ChildProcess(binaryPath, arguments, stdoutPath: outPath, stderrPath: errPath)
+        let command = wrapper + [binaryPath] + (exactly ? arguments : withUser(arguments))
+        let process = try ChildProcess(command[0], Array(command.dropFirst()), stdoutPath: outPath, stderrPath: errPath)
         guard process.wait(timeout: timeout) else {
             kill(process.pid, SIGKILL)
             _ = process.wait(timeout: 10)

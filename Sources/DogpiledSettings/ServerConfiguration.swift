@@ -1,7 +1,11 @@
 import CacheStore
 
-/// Everything a ``Server`` needs to start, with memcached's defaults.
-public struct ServerConfiguration: Sendable {
+/// Everything a server needs to start, with memcached's defaults.
+///
+/// The fields are written only through the ``Settings`` table (flags, the config file, a reload),
+/// which range-checks every value first, so arithmetic on them (e.g. ``memoryLimitBytes``)
+/// cannot overflow.
+public struct ServerConfiguration: Sendable, Equatable {
     /// TCP port (`-p`); 0 picks a free one.
     public var port: Int = 11211
     /// Addresses to listen on (`-l`). dogpiled defaults to loopback, not to every interface.
@@ -36,6 +40,24 @@ public struct ServerConfiguration: Sendable {
     public var maxLocks: Int = 100_000
     /// Default wait of `lock`/`rlock` without `wait_ms`, in milliseconds.
     public var lockWaitMilliseconds: Int = 5000
+    /// memcached's `-o idle_timeout=N` (`idle_timeout`): a connection that has received nothing
+    /// for this many seconds and has no request parked is closed (and counted in `idle_kicks`),
+    /// releasing any leases and mutexes it holds. 0, memcached's default, never closes one.
+    public var idleTimeoutSeconds: Int = 0
+    /// `tcp_keepalive`: whether accepted TCP connections get `SO_KEEPALIVE`, with the probe times
+    /// below instead of the kernel's two hours, so a peer that vanished without a FIN or RST is
+    /// noticed and its connection slot, leases and mutexes freed.
+    public var tcpKeepalive: Bool = true
+    /// `tcp_keepalive_idle`: seconds of silence before the first probe (`TCP_KEEPIDLE`).
+    public var tcpKeepaliveIdleSeconds: Int = 60
+    /// `tcp_keepalive_interval`: seconds between unanswered probes (`TCP_KEEPINTVL`).
+    public var tcpKeepaliveIntervalSeconds: Int = 10
+    /// `tcp_keepalive_count`: unanswered probes before the kernel drops the connection
+    /// (`TCP_KEEPCNT`).
+    public var tcpKeepaliveProbes: Int = 6
+    /// `--state-dir` / `state_dir`: a directory for state that must outlive the process (the
+    /// fencing-token high-water mark). nil: none. Under systemd, `StateDirectory=` provides one.
+    public var stateDirectory: String? = nil
 
     /// The defaults.
     public init() {}
