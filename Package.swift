@@ -63,6 +63,8 @@ let package = Package(
         .testTarget(name: "DogpileTests", dependencies: ["Dogpile"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "DogpiledConfigurationTests", dependencies: ["DogpiledConfiguration"]),
+        // The connection's state machine, input buffers and socket options, without the daemon.
+        .testTarget(name: "DogpiledServerTests", dependencies: ["DogpiledServer", "EventLoop"]),
         .testTarget(name: "DogpiledIntegrationTests", dependencies: ["dogpiled"]),
     ]
 )
