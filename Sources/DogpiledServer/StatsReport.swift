@@ -68,6 +68,10 @@ struct StatsReport {
             ("limit_maxbytes", String(configuration.memoryLimitBytes)),
             ("threads", String(configuration.threads)),
             ("conn_yields", String(state.total(.connYields))),
+            ("read_buf_oom", String(state.total(.readBufferOutOfMemory))),
+            // Where memory beyond the items goes: buffered requests and queued replies.
+            ("input_buffer_bytes", String(state.inputBudget.heldBytes)),
+            ("output_buffer_bytes", String(state.workerStatistics.reduce(0) { $0 + $1.queuedOutputBytes })),
             ("bytes", String(storeStats.bytes)),
             ("curr_items", String(storeStats.currentItems)),
             ("total_items", String(storeStats.totalItems)),
@@ -105,6 +109,7 @@ struct StatsReport {
             ("flush_enabled", "yes"),
             ("hash_algorithm", "dogpiled-multiply-fold"),
             ("store_shards", String(configuration.shardCount)),
+            ("input_buffer_limit", String(configuration.effectiveInputBufferLimit)),
         ]
     }
 

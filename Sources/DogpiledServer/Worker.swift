@@ -86,11 +86,7 @@ public final class Worker: EventHandler, @unchecked Sendable {
             for waiter in waiters { connections[waiter.connection]?.wake(sequence: waiter.sequence, outcome: outcome) }
         case .stop(let drainMilliseconds):
             stopping = true
-            for connection in Array(connections.values) {
-                connection.answerParkedRequestForShutdown()
-                connection.beginClosing()
-                connection.flush()
-            }
+            for connection in Array(connections.values) { connection.shutdown() }
             if connections.isEmpty {
                 finishStopping()
             } else {
@@ -104,7 +100,7 @@ public final class Worker: EventHandler, @unchecked Sendable {
     private func finishStopping() {
         guard !finished else { return }
         finished = true
-        for connection in Array(connections.values) { connection.closeNow() }
+        for connection in Array(connections.values) { connection.forceClose() }
         drainTimer?.free()
         drainTimer = nil
         mailbox.stopWatching()
