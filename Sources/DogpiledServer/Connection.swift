@@ -247,6 +247,15 @@ final class Connection: EventHandler {
 
     // MARK: - Server events
 
+    /// The worker's once-a-second check (`idle_timeout`). True if the connection closed.
+    func checkIdle(now: Int64, timeoutMilliseconds: Int64) -> Bool {
+        let action = machine.idleCheck(now: now, timeoutMilliseconds: timeoutMilliseconds)
+        guard action == .close else { return false }
+        statistics.add(.idleKicks)
+        run(action)
+        return true
+    }
+
     /// The server stops: a parked request is answered now rather than dropped, nothing more runs,
     /// and the connection closes once its replies are written.
     func shutdown() {

@@ -37,6 +37,17 @@ public struct ServerConfiguration: Sendable {
     /// Default wait of `lock`/`rlock` without `wait_ms`, in milliseconds.
     public var lockWaitMilliseconds: Int = 5000
 
+    /// Seconds without a byte received after which a connection with no parked request is closed
+    /// (memcached's `-o idle_timeout=N`); 0 never closes (memcached's default).
+    public var idleTimeoutSeconds: Int = 0
+    /// Whether accepted TCP connections use keepalive probes (`SO_KEEPALIVE`).
+    public var tcpKeepalive: Bool = true
+    /// Seconds of silence before the first keepalive probe (`TCP_KEEPIDLE`).
+    public var tcpKeepaliveIdleSeconds: Int = 60
+    /// Seconds between keepalive probes (`TCP_KEEPINTVL`).
+    public var tcpKeepaliveIntervalSeconds: Int = 10
+    /// Unanswered probes before the kernel drops the connection (`TCP_KEEPCNT`).
+    public var tcpKeepaliveCount: Int = 3
     /// Bytes all connections together may buffer beyond each one's 16 KB base input buffer
     /// (half-received requests, what parked clients pipeline); 0 picks
     /// ``effectiveInputBufferLimit``'s default. A connection whose input cannot get memory is

@@ -68,6 +68,7 @@ struct StatsReport {
             ("limit_maxbytes", String(configuration.memoryLimitBytes)),
             ("threads", String(configuration.threads)),
             ("conn_yields", String(state.total(.connYields))),
+            ("idle_kicks", String(state.total(.idleKicks))),
             ("read_buf_oom", String(state.total(.readBufferOutOfMemory))),
             // Where memory beyond the items goes: buffered requests and queued replies.
             ("input_buffer_bytes", String(state.inputBudget.heldBytes)),
@@ -109,7 +110,12 @@ struct StatsReport {
             ("flush_enabled", "yes"),
             ("hash_algorithm", "dogpiled-multiply-fold"),
             ("store_shards", String(configuration.shardCount)),
+            ("idle_timeout", String(configuration.idleTimeoutSeconds)),
             ("input_buffer_limit", String(configuration.effectiveInputBufferLimit)),
+            ("tcp_keepalive", configuration.tcpKeepalive ? "yes" : "no"),
+            ("tcp_keepidle", String(configuration.tcpKeepaliveIdleSeconds)),
+            ("tcp_keepintvl", String(configuration.tcpKeepaliveIntervalSeconds)),
+            ("tcp_keepcnt", String(configuration.tcpKeepaliveCount)),
         ]
     }
 

@@ -13,7 +13,7 @@ public final class WorkerStatistics: Sendable {
         case casMisses, casHits, casBadval, touchHits, touchMisses
         case storeTooLarge, storeNoMemory
         case bytesRead, bytesWritten, connYields
-        case readBufferOutOfMemory
+        case idleKicks, readBufferOutOfMemory
 
         /// The name `stats` prints.
         public var name: String {
@@ -41,12 +41,13 @@ public final class WorkerStatistics: Sendable {
             case .bytesRead: "bytes_read"
             case .bytesWritten: "bytes_written"
             case .connYields: "conn_yields"
+            case .idleKicks: "idle_kicks"
             case .readBufferOutOfMemory: "read_buf_oom"
             }
         }
     }
 
-    private let counters: InlineArray<24, Atomic<UInt64>>
+    private let counters: InlineArray<25, Atomic<UInt64>>
 
     /// All zero.
     public init() {

@@ -68,7 +68,7 @@ struct DogpiledCommand: ParsableCommand {
     @Flag(name: [.customShort("v")], help: "Verbose (-v) or very verbose (-vv).")
     var verbose: Int
 
-    @Option(name: [.customShort("o", allowingJoined: true), .customLong("extended")], help: "memcached extended options: not supported; any is refused.")
+    @Option(name: [.customShort("o", allowingJoined: true), .customLong("extended")], help: "memcached extended options: idle_timeout=N (seconds; comma-separated or repeated). Others are refused.")
     var extended: [String] = []
 
     @Option(name: [.customShort("B", allowingJoined: true), .customLong("protocol")], help: "Protocol: ascii or auto (binary is not supported).")
@@ -98,7 +98,7 @@ struct DogpiledCommand: ParsableCommand {
     mutating func validate() throws {
         guard udpPort == 0 else { throw ValidationError("UDP is not supported; use -U 0") }
         guard !daemonize else { throw ValidationError("-d/--daemon is not supported: run dogpiled in the foreground, e.g. under systemd (see systemd/dogpiled.service)") }
-        guard extended.isEmpty else { throw ValidationError("-o/--extended options are not supported: \(extended.joined(separator: ","))") }
+        _ = try idleTimeoutOption()
         guard ["ascii", "auto"].contains(bindingProtocol) else { throw ValidationError("-B \(bindingProtocol): only the ascii protocol is supported") }
     }
 
@@ -155,8 +155,28 @@ struct DogpiledCommand: ParsableCommand {
         if let maxLocks { configuration.maxLocks = maxLocks }
         if let lockWaitMs { configuration.lockWaitMilliseconds = lockWaitMs }
         if let pidfile { configuration.pidFile = pidfile }
+        if let idleTimeout = try idleTimeoutOption() { configuration.idleTimeoutSeconds = idleTimeout }
         try ConfigurationCheck.validate(configuration)
         return configuration
+    }
+}
+
+extension DogpiledCommand {
+    /// `-o idle_timeout=N` (memcached's name), the one `-o` option dogpiled knows; any other is
+    /// refused.
+    func idleTimeoutOption() throws -> Int? {
+        var idleTimeout: Int?
+        for option in extended.flatMap({ $0.split(separator: ",") }) {
+            let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0] == "idle_timeout" else {
+                throw ValidationError("-o \(option): not supported (only idle_timeout=N)")
+            }
+            guard let seconds = Int(parts[1]), seconds >= 0, seconds <= 86_400 * 365 else {
+                throw ValidationError("-o idle_timeout=\(parts[1]): must be a number of seconds from 0 to 31536000")
+            }
+            idleTimeout = seconds
+        }
+        return idleTimeout
     }
 }
 

@@ -94,6 +94,45 @@ struct ResourceBoundTests {
         #expect(server.process.exitedNormally && server.process.exitCode == 0, "\(server.process.exitDescription)")
     }
 
+    // MARK: - Idle timeout (item 6)
+
+    @Test("-c 50 -o idle_timeout=2: 50 half-sent lines lock others out only until they are kicked")
+    func idleClientsAreKicked() throws {
+        try withServer(["-c", "50", "-o", "idle_timeout=2"]) { server in
+            var idlers: [TestClient] = []
+            for _ in 0..<50 {
+                let client = try server.connect(timeout: 8)
+                try client.send("get ke")
+                idlers.append(client)
+            }
+            let refused = try server.connect()
+            #expect(String(decoding: try refused.readToEnd(), as: UTF8.self) == "ERROR Too many open connections\r\n")
+            var admitted: TestClient?
+            try eventually("a slot to free up", timeout: 6) {
+                guard let client = try? server.connect(timeout: 2),
+                      let reply = try? client.exchange("version\r\n"), reply.hasPrefix("VERSION ") else { return false }
+                admitted = client
+                return true
+            }
+            #expect(Int(try admitted?.stats()["idle_kicks"] ?? "0") ?? 0 >= 49)
+            #expect(try admitted?.stats("settings")["idle_timeout"] == "2")
+            #expect(try idlers[0].readToEnd().isEmpty)
+        }
+    }
+
+    @Test("an idle lease holder is closed, which hands its lease on; a parked waiter is not idle")
+    func idleHolderReleasesLease() throws {
+        try withServer(["-o", "idle_timeout=1"]) { server in
+            let holder = try server.connect(), waiter = try server.connect(timeout: 8)
+            #expect(try holder.exchange("lockgen i 60000\r\n").hasPrefix("GEN "))
+            let started = Date()
+            // The waiter parks for longer than idle_timeout: it must get the lease, not a kick.
+            #expect(try waiter.exchange("lockgen i 60000 6000\r\n").hasPrefix("GEN "))
+            #expect(Date().timeIntervalSince(started) < 5)
+            #expect(try holder.readToEnd().isEmpty)
+        }
+    }
+
     // MARK: - Buffered input (items 2 and 3)
 
     @Test("-m 16: 150 clients each sending a 1 MB set minus its last byte add at most 24 MB of RSS")
