@@ -77,6 +77,32 @@ struct ResourceBoundTests {
         }
     }
 
+    @Test("a parked client that pipelines past its bound is closed and its wait dropped")
+    func parkedPipelineOverBound() throws {
+        try withServer(["-I", "64k"]) { server in
+            let observer = try server.connect()
+            let holder = try server.connect(), waiter = try server.connect(timeout: 10)
+            #expect(try holder.exchange("lockgen p 60000\r\n").hasPrefix("GEN "))
+            try waiter.send("lockgen p 60000 60000\r\n")
+            try eventually("the waiter to park") { try observer.stats("locks")["generation_waiters"] == "1" }
+            // More than one request of the largest item (-I 64k) plus its line, behind the wait.
+            try? waiter.send(String(repeating: "get p\r\n", count: 20_000))
+            #expect(String(decoding: try waiter.readToEnd(), as: UTF8.self) == "SERVER_ERROR out of memory reading request\r\n")
+            try eventually("the wait to go") { try observer.stats("locks")["generation_waiters"] == "0" }
+            #expect(try observer.stats()["read_buf_oom"] == "1")
+        }
+    }
+
+    @Test("a multi-get line that never ends is bounded like any request")
+    func endlessMultiGetLine() throws {
+        try withServer(["-I", "64k"]) { server in
+            let client = try server.connect(timeout: 10)
+            try? client.send("get " + String(repeating: "k ", count: 100_000))
+            #expect(String(decoding: try client.readToEnd(), as: UTF8.self) == "SERVER_ERROR out of memory reading request\r\n")
+            #expect(try server.connect().exchange("version\r\n").hasPrefix("VERSION "))
+        }
+    }
+
     // MARK: - Shutdown (item 21)
 
     @Test("SIGTERM: a woken waiter runs nothing it pipelined behind its request")
