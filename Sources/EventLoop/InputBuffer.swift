@@ -10,9 +10,8 @@ import Glibc
 ///
 /// Memory is bounded twice: one buffer never grows past `maximumCapacity`, and whatever it holds
 /// beyond its small base buffer is borrowed from the server's ``InputBufferBudget``. The larger
-/// block is mapped with `mmap` and unmapped as soon as the request in it is consumed, so the memory
-/// goes back to the system at once (a `malloc`ed block of that size may stay in the allocator's
-/// arena).
+/// block is freed as soon as the request in it is consumed; from 128 KB on it is mapped with
+/// `mmap`, so the memory goes back to the system at once.
 public final class InputBuffer {
     /// The result of one ``read(from:)``.
     public enum ReadOutcome: Equatable {
@@ -137,36 +136,59 @@ public final class InputBuffer {
         writerIndex = count
     }
 
-    /// Moves the bytes into a mapped block of at least `size` bytes; false if the budget or the
+    /// Moves the bytes into a larger block of at least `size` bytes; false if the budget or the
     /// system refuses it (nothing changes then).
     private func grow(to size: Int) -> Bool {
-        let page = 4096
-        let mappedSize = (size + page - 1) / page * page
-        let extra = mappedSize - (storage == base ? 0 : capacity)
+        let blockSize = Self.blockSize(for: size)
+        let extra = blockSize - (storage == base ? 0 : capacity)
         if let budget, !budget.borrow(extra) { return false }
-        guard let mapped = mmap(nil, mappedSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              mapped != MAP_FAILED else {
+        guard let block = Self.allocateBlock(blockSize) else {
             budget?.giveBack(extra)
             return false
         }
         compact()
-        if writerIndex > 0 { mapped.copyMemory(from: storage, byteCount: writerIndex) }
+        if writerIndex > 0 { block.copyMemory(from: storage, byteCount: writerIndex) }
         if storage != base {
             // The old block's share of the budget was counted in `extra` already.
-            munmap(storage, capacity)
+            Self.freeBlock(storage, capacity)
         }
-        storage = mapped
-        capacity = mappedSize
+        storage = block
+        capacity = blockSize
         return true
     }
 
-    /// Unmaps the large block, if any, and gives its bytes back to the budget. Callers move what
+    /// Frees the large block, if any, and gives its bytes back to the budget. Callers move what
     /// they keep into the base buffer first.
     private func releaseLargeBlock() {
         guard storage != base else { return }
-        munmap(storage, capacity)
+        Self.freeBlock(storage, capacity)
         budget?.giveBack(capacity)
         storage = base
         capacity = initialCapacity
+    }
+
+    // MARK: - Large blocks
+
+    /// Blocks from this size on are mapped: `munmap` gives them back to the system at once, where
+    /// a freed `malloc` block of that size may stay in the allocator's arena (glibc raises its
+    /// mmap threshold after such frees). Smaller ones come from `malloc`, sparing the system calls
+    /// and page faults on every medium-sized request.
+    static let mappingThreshold = 128 * 1024
+
+    private static func blockSize(for size: Int) -> Int {
+        guard size >= mappingThreshold else { return size }
+        let page = 4096
+        return (size + page - 1) / page * page
+    }
+
+    private static func allocateBlock(_ size: Int) -> UnsafeMutableRawPointer? {
+        guard size >= mappingThreshold else { return malloc(size) }
+        guard let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              mapped != MAP_FAILED else { return nil }
+        return mapped
+    }
+
+    private static func freeBlock(_ block: UnsafeMutableRawPointer, _ size: Int) {
+        if size >= mappingThreshold { munmap(block, size) } else { free(block) }
     }
 }
