@@ -112,7 +112,11 @@ struct ConnectionStateMachine {
             inputEnded = true
             state = .executing
             return .execute
-        case .executing, .yielded, .pausedForOutput:
+        case .executing:
+            // Mid-batch: the batch goes on and sees the end of input when it needs more.
+            inputEnded = true
+            return .none
+        case .yielded, .pausedForOutput:
             inputEnded = true
             return .wait(watch)
         }
