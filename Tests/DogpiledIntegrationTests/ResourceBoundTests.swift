@@ -160,6 +160,34 @@ struct ResourceBoundTests {
         }
     }
 
+    @Test("accepted connections probe with TCP keepalive after 60 s, not the kernel's 2 hours")
+    func keepaliveOnAcceptedSockets() throws {
+        try withServer { server in
+            let client = try server.connect()
+            #expect(try client.exchange("version\r\n").hasPrefix("VERSION "))
+            #expect(try client.stats("settings")["tcp_keepidle"] == "60")
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(client.descriptor, $0, &length) }
+            }
+            let clientPort = Int(UInt16(bigEndian: address.sin_port))
+            // The server's end of this connection in /proc/net/tcp: "tr" 2 is the keepalive timer,
+            // "tm->when" its remaining time in clock ticks (USER_HZ, 100 per second).
+            let local = String(format: "0100007F:%04X", server.port), remote = String(format: "0100007F:%04X", clientPort)
+            // Just after a reply the retransmission timer ("01") shows until the ACK is in.
+            var timer: [Substring]?
+            try? eventually("the keepalive timer", timeout: 2) {
+                let row = procLines("/proc/net/tcp").map { $0.split(separator: " ") }
+                    .first { $0.count > 5 && $0[1] == local && $0[2] == remote }
+                timer = row.map { $0[5].split(separator: ":") }
+                return timer?.first == "02"
+            }
+            #expect(timer?.first == "02", "timer: \(String(describing: timer))")
+            #expect((timer?.last).flatMap { Int($0, radix: 16) } ?? .max <= 60 * 100)
+        }
+    }
+
     // MARK: - Buffered input (items 2 and 3)
 
     @Test("-m 16: 150 clients each sending a 1 MB set minus its last byte add at most 24 MB of RSS")
@@ -225,6 +253,18 @@ private func eventually(_ what: String, timeout: Double = 10, _ condition: () th
         usleep(20_000)
     }
     throw HarnessError("timed out waiting for \(what)")
+}
+
+/// The lines of a /proc file, read to its end (they come a page at a time, with no size given).
+private func procLines(_ path: String) -> [String] {
+    guard let file = fopen(path, "r") else { return [] }
+    defer { fclose(file) }
+    var lines: [String] = []
+    var line: UnsafeMutablePointer<CChar>?
+    var capacity = 0
+    while getline(&line, &capacity, file) > 0 { lines.append(String(cString: line!)) }
+    free(line)
+    return lines
 }
 
 /// The resident set of process `pid`, from `/proc/<pid>/status` (`VmRSS`).
