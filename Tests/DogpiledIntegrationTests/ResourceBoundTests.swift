@@ -125,8 +125,13 @@ struct ResourceBoundTests {
     @Test("-c 50 -o idle_timeout=2: 50 half-sent lines lock others out only until they are kicked")
     func idleClientsAreKicked() throws {
         try withServer(["-c", "50", "-o", "idle_timeout=2"]) { server in
-            var idlers: [TestClient] = []
-            for _ in 0..<50 {
+            // The start-up probe's connection may still be closing: wait until this one is alone,
+            // so exactly 50 are admitted (this one becomes the 50th idler).
+            let first = try server.connect(timeout: 8)
+            try eventually("the start-up probe to go") { try first.stats()["curr_connections"] == "1" }
+            try first.send("get ke")
+            var idlers: [TestClient] = [first]
+            for _ in 1..<50 {
                 let client = try server.connect(timeout: 8)
                 try client.send("get ke")
                 idlers.append(client)
