@@ -47,7 +47,7 @@ public struct ServerConfiguration: Sendable {
     /// Seconds between keepalive probes (`TCP_KEEPINTVL`).
     public var tcpKeepaliveIntervalSeconds: Int = 10
     /// Unanswered probes before the kernel drops the connection (`TCP_KEEPCNT`).
-    public var tcpKeepaliveCount: Int = 3
+    public var tcpKeepaliveProbes: Int = 6
     /// Bytes all connections together may buffer beyond each one's 16 KB base input buffer
     /// (half-received requests, what parked clients pipeline); 0 picks
     /// ``effectiveInputBufferLimit``'s default. A connection whose input cannot get memory is

@@ -113,9 +113,9 @@ struct StatsReport {
             ("idle_timeout", String(configuration.idleTimeoutSeconds)),
             ("input_buffer_limit", String(configuration.effectiveInputBufferLimit)),
             ("tcp_keepalive", configuration.tcpKeepalive ? "yes" : "no"),
-            ("tcp_keepidle", String(configuration.tcpKeepaliveIdleSeconds)),
-            ("tcp_keepintvl", String(configuration.tcpKeepaliveIntervalSeconds)),
-            ("tcp_keepcnt", String(configuration.tcpKeepaliveCount)),
+            ("tcp_keepalive_idle", String(configuration.tcpKeepaliveIdleSeconds)),
+            ("tcp_keepalive_interval", String(configuration.tcpKeepaliveIntervalSeconds)),
+            ("tcp_keepalive_count", String(configuration.tcpKeepaliveProbes)),
         ]
     }
 

@@ -88,7 +88,7 @@ public final class Worker: EventHandler, @unchecked Sendable {
                 TCPKeepalive(
                     idleSeconds: configuration.tcpKeepaliveIdleSeconds,
                     intervalSeconds: configuration.tcpKeepaliveIntervalSeconds,
-                    count: configuration.tcpKeepaliveCount
+                    count: configuration.tcpKeepaliveProbes
                 ).apply(to: descriptor)
             }
             let serial = state.connectionSerials.wrappingAdd(1, ordering: .relaxed).newValue

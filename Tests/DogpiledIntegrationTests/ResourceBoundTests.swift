@@ -170,7 +170,7 @@ struct ResourceBoundTests {
         try withServer { server in
             let client = try server.connect()
             #expect(try client.exchange("version\r\n").hasPrefix("VERSION "))
-            #expect(try client.stats("settings")["tcp_keepidle"] == "60")
+            #expect(try client.stats("settings")["tcp_keepalive_idle"] == "60")
             var address = sockaddr_in()
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             _ = withUnsafeMutablePointer(to: &address) {
