@@ -69,6 +69,8 @@ let package = Package(
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "DogpiledSettingsTests", dependencies: ["DogpiledSettings"]),
         .testTarget(name: "DogpiledConfigurationTests", dependencies: ["DogpiledConfiguration", "DogpiledSettings"]),
+        // The connection's state machine, input buffers and socket options, without the daemon.
+        .testTarget(name: "DogpiledServerTests", dependencies: ["DogpiledServer", "EventLoop"]),
         .testTarget(name: "DogpiledIntegrationTests", dependencies: ["dogpiled"]),
     ]
 )

@@ -146,7 +146,8 @@ extension Connection {
 
     private func park(_ request: ParkedRequest, until nextCheck: Int64) {
         parked = request
-        setReading(false)
+        // The socket stays watched: a hang-up ends the wait at once (docs/protocol.md).
+        machine.park()
         armParkTimer(at: nextCheck)
     }
 
@@ -157,6 +158,7 @@ extension Connection {
             if case .granted(let token) = outcome { giveBack(token, sequence: sequence) }
             return
         }
+        var shuttingDown = false
         switch (request.kind, outcome) {
         case (.generation, .value(let item)):
             state.coordinationStatistics.lockgenHits.increment()
@@ -170,15 +172,11 @@ extension Connection {
             appendTokenLine("LOCKED ", token)
         case (_, .shuttingDown), (.mutex, .value):
             output.append("SERVER_ERROR shutting down\r\n")
+            // Nothing pipelined behind it runs: the server is going away.
+            shuttingDown = true
         }
-        resume()
-    }
-
-    /// The server is stopping: a parked request is answered now rather than dropped.
-    func answerParkedRequestForShutdown() {
-        guard parked != nil else { return }
         parked = nil
-        output.append("SERVER_ERROR shutting down\r\n")
+        run(machine.answered(shuttingDown: shuttingDown))
     }
 
     func parkTimerFired() {
@@ -190,24 +188,23 @@ extension Connection {
         switch outcome {
         case .waiting(let nextCheck):
             armParkTimer(at: nextCheck)
+            if machine.state == .closed { run(.close) }
         case .timedOut:
             output.append("BUSY\r\n")
-            resume()
+            parked = nil
+            run(machine.answered(shuttingDown: false))
         case .answered:
             break  // the answer is already in the mailbox
         }
     }
 
-    /// Sends the answer, then continues with the requests that arrived while parked. The answer
-    /// goes out before the read event is re-armed: with hundreds of waiters woken at once, every
-    /// system call ahead of the write adds to the last waiter's latency.
-    private func resume() {
+    /// Gives up the parked request's wait now (the connection will close): the tables drop it, so
+    /// it holds no place in any queue meanwhile.
+    func dropWait() {
+        guard parked != nil else { return }
         parked = nil
-        flush()
-        guard !closed else { return }
-        setReading(true)
-        executeBufferedRequests()
-        flush()
+        state.leases.connectionClosed(requester)
+        state.mutexes.connectionClosed(requester)
     }
 
     private func giveBack(_ token: UInt64, sequence: UInt64) {

@@ -7,15 +7,20 @@ import MemcacheProtocol
 import Glibc
 #endif
 
-/// One client connection on a worker: reads requests, executes them in order, writes replies.
+/// One client connection on a worker: the libevent driver of a ``ConnectionStateMachine``.
 ///
-/// The cycle is: read what the socket has → decode and execute every complete request → write
-/// what the socket takes. Replies of pipelined requests are queued in order. Reading pauses while
-/// too much output is queued (a slow reader cannot make the server buffer without bound), and a
-/// closing connection first writes everything already queued.
+/// The machine decides (read, run, write, pause, park, drain, close); this class only does the
+/// I/O it asks for and reports back, in one loop (``run(_:)``), so no path recurses from writing
+/// into running into writing. Replies of pipelined requests are queued in order; reading pauses
+/// while too much output is queued, and a closing connection first writes what is queued.
 final class Connection: EventHandler {
+    typealias Action = ConnectionStateMachine.Action
+    typealias Watch = ConnectionStateMachine.Watch
+
     /// Queued output above which the connection stops executing requests until it drains.
     static let outputHighWater = 4 * 1024 * 1024
+    /// Each connection's own input buffer; larger requests borrow from the server's budget.
+    static let baseInputCapacity = 16 * 1024
 
     let descriptor: Int32
     /// Unique for the life of the server (descriptors are reused).
@@ -26,14 +31,16 @@ final class Connection: EventHandler {
     /// Shared state and this worker's counters, kept here to spare the hops on every request.
     let state: ServerState
     let statistics: WorkerStatistics
-    let input = InputBuffer()
+    let input: InputBuffer
     let output = OutputBuffer()
     var parser: TextParser
+    /// Every decision about this connection's life.
+    var machine: ConnectionStateMachine
     private var readEvent: Event!
     private var writeEvent: Event!
     private var parkTimer: Event!
     private var yieldEvent: Event!
-    /// The request waiting on the server, if any; nothing else is read or run meanwhile.
+    /// The request waiting on the server, if any; nothing else is run meanwhile.
     var parked: ParkedRequest?
     /// Numbers this connection's waits, so a late answer cannot satisfy a later wait.
     var waitSequence: UInt64 = 0
@@ -44,18 +51,13 @@ final class Connection: EventHandler {
     var random: SplitMix64
     /// Whether this connection ever took part in locking (then closing must release).
     var usedLocks = false
-    private var writeEventAdded = false
-    private var readEventAdded = false
-    /// Set by `quit`, a fatal request, or a hang-up once its requests have run: no more requests
-    /// are read or run.
-    private(set) var closing = false
-    /// The peer shut its side: nothing more to read, but what it sent still runs.
-    private var peerClosed = false
-    /// Requests stopped running because too much output is queued.
-    private var pausedForOutput = false
-    /// Requests stopped running for a turn (`-R`); they resume on the next loop iteration.
-    private var yielding = false
-    private(set) var closed = false
+    /// The events libevent watches now (driver bookkeeping, so watches are changed only on a
+    /// difference).
+    private var watching: Watch = []
+    /// The socket and events are still open.
+    private var isOpen = true
+    /// The output size last added to the worker's `output_buffer_bytes`.
+    private var reportedOutput = 0
 
     init(descriptor: Int32, serial: UInt64, worker: Worker) {
         self.descriptor = descriptor
@@ -63,7 +65,14 @@ final class Connection: EventHandler {
         self.worker = worker
         self.state = worker.state
         self.statistics = worker.statistics
+        let configuration = worker.state.configuration
         self.parser = TextParser(limits: state.parserLimits)
+        self.input = InputBuffer(
+            initialCapacity: Self.baseInputCapacity, maximumCapacity: configuration.maximumRequestBytes,
+            budget: worker.state.inputBudget)
+        self.machine = ConnectionStateMachine(
+            outputHighWater: Self.outputHighWater, requestsPerEvent: configuration.requestsPerEvent,
+            now: MonotonicClock.milliseconds())
         self.random = SplitMix64(seed: serial &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt(bitPattern: ObjectIdentifier(worker).hashValue)))
         readEvent = Event(base: worker.base, descriptor: descriptor, what: Event.read | Event.persist, handler: self, tag: 0)
         writeEvent = Event(base: worker.base, descriptor: descriptor, what: Event.write | Event.persist, handler: self, tag: 1)
@@ -74,20 +83,47 @@ final class Connection: EventHandler {
     /// This connection as the lock tables know it.
     var requester: Requester { Requester(worker: worker.index, connection: serial) }
 
+    /// Monotonic milliseconds of the last bytes received: when a request arrived, at the latest.
+    var lastReadMilliseconds: Int64 { machine.lastReadMilliseconds }
+
     func start() {
-        setReading(true)
+        run(machine.initialAction)
     }
 
     func handle(_ event: Event, what: Int16) {
         switch event.tag {
         case 0: readable()
-        case 1: writable()
+        case 1: run(machine.writable())
         case 2: parkTimerFired()
         default:
-            yielding = false
-            executeBufferedRequests()
-            if !yielding && !pausedForOutput && parked == nil && !closing { setReading(true) }
-            flush()
+            watching.remove(.yieldTimer)
+            run(machine.yieldTimerFired())
+        }
+    }
+
+    // MARK: - The loop
+
+    /// Carries out `first` and whatever the machine asks next, until it waits for the loop.
+    func run(_ first: Action) {
+        var action = first
+        while isOpen {
+            switch action {
+            case .none:
+                return
+            case .execute:
+                action = machine.batchEnded(executeBatch())
+            case .write:
+                action = writeOutput()
+            case .wait(let watch):
+                guard apply(watch) else {
+                    action = machine.watchFailed()
+                    continue
+                }
+                return
+            case .close:
+                closeNow()
+                return
+            }
         }
     }
 
@@ -95,61 +131,49 @@ final class Connection: EventHandler {
 
     private func readable() {
         var rounds = 0
-        while !closing {
-            let count = input.read(from: descriptor)
-            if count > 0 {
+        while isOpen {
+            rounds += 1
+            let action: Action
+            switch input.read(from: descriptor) {
+            case .read(let count):
                 statistics.add(.bytesRead, UInt64(count))
-                executeBufferedRequests()
-                rounds += 1
-                // A parked request stops reading: nothing more is read until it is answered.
-                if input.isFull && rounds < 4 && parked == nil && !yielding { continue }
-                break
+                action = machine.bytesRead(now: MonotonicClock.milliseconds())
+            case .endOfStream:
+                action = machine.peerClosed()
+            case .wouldBlock:
+                return
+            case .failed:
+                action = machine.readFailed()
+            case .overLimit:
+                action = inputOverLimit()
             }
-            if count == 0 {
-                // The peer will send nothing more: run what it did send (a yield may have left
-                // some), write every reply, then close.
-                peerClosed = true
-                setReading(false)
-                executeBufferedRequests()
-                break
-            }
-            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { break }
-            closeNow()
-            return
+            run(action)
+            // More may wait in the socket when the read filled the buffer; a few rounds, then the
+            // other connections get their turn.
+            guard rounds < 4, input.isFull, watching.contains(.read) else { return }
         }
-        flush()
     }
 
-    /// Decodes and executes every complete request in the input buffer.
-    func executeBufferedRequests() {
+    /// Decodes and executes buffered requests until the machine stops the batch.
+    private func executeBatch() -> ConnectionStateMachine.BatchEnd {
         var executed = 0
-        while !closing && parked == nil {
-            if output.count > Self.outputHighWater {
-                pausedForOutput = true
-                setReading(false)
-                return
-            }
-            if executed == state.configuration.requestsPerEvent {
-                // memcached's -R: give the other connections of this worker a turn; a zero
-                // timeout brings this one back on the next loop iteration.
-                // Nothing more is read meanwhile, so a fast sender cannot grow the input without
-                // bound while its requests wait their turn.
-                statistics.add(.connYields)
-                yielding = true
-                setReading(false)
-                yieldEvent.add(timeoutMilliseconds: 0)
-                return
+        while true {
+            if let end = machine.mayRunNext(executed: executed, queuedOutput: output.count) {
+                if end == .turnUsed { statistics.add(.connYields) }
+                return end
             }
             executed += 1
             let buffer = input.readableBytes
             switch parser.parse(buffer) {
             case .needMoreData(let size):
-                if peerClosed {
-                    beginClosing()
-                    return
+                if machine.inputEnded { return .needInput }
+                if size == 0 {
+                    input.shrinkIfIdle()
+                } else if !input.reserve(total: size) {
+                    _ = inputOverLimit()
+                    return .stateChanged
                 }
-                if size > 0 { input.reserve(total: size) } else { input.shrinkIfIdle() }
-                return
+                return .needInput
             case .skipped(let consumed):
                 input.consume(consumed)
             case .command(let command, let consumed):
@@ -157,31 +181,39 @@ final class Connection: EventHandler {
                 if multiGetProgress > 0 {
                     // A multi-get stopped at the output high-water: it runs on (from where it
                     // stopped) once the output drains, so its bytes stay in the input.
-                    pausedForOutput = true
-                    setReading(false)
-                    return
+                    return .outputFull
                 }
                 input.consume(consumed)
             }
         }
     }
 
-    func setReading(_ enabled: Bool) {
-        guard enabled != readEventAdded, !closed, !(enabled && peerClosed) else { return }
-        readEventAdded = enabled
-        if enabled { readEvent.add() } else { readEvent.remove() }
+    /// The input may not grow (this connection's bound or the server's budget): answer as
+    /// memcached does (`read_buf_oom`), drop any wait, and close once the line is written.
+    private func inputOverLimit() -> Action {
+        statistics.add(.readBufferOutOfMemory)
+        let total = state.total(.readBufferOutOfMemory)
+        if total == 1 || total % 1000 == 0 {
+            state.logger.warning("closing connection: input buffer limit reached", metadata: [
+                "input_buffer_limit": "\(state.inputBudget.limit)", "read_buf_oom_total": "\(total)",
+            ])
+        }
+        dropWait()
+        input.release()
+        output.append("SERVER_ERROR out of memory reading request\r\n")
+        return machine.inputOverLimit()
+    }
+
+    /// A request asked to close (`quit`, a fatal protocol error): nothing more runs, and the
+    /// connection closes once its replies are written.
+    func beginClosing() {
+        machine.closeRequested()
     }
 
     // MARK: - Writing
 
-    /// Writes queued output; watches for writability while some remains.
-    /// Arms the parked request's timer for the monotonic time `deadline` (ms).
-    func armParkTimer(at deadline: Int64) {
-        parkTimer.add(timeoutMilliseconds: Int(max(0, deadline - MonotonicClock.milliseconds())))
-    }
-
-    func flush() {
-        guard !closed else { return }
+    /// Writes what the socket takes and reports how much remains.
+    private func writeOutput() -> Action {
         while output.count > 0 {
             let written = output.write(to: descriptor)
             if written > 0 {
@@ -189,54 +221,83 @@ final class Connection: EventHandler {
                 continue
             }
             if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { break }
-            closeNow()
-            return
+            return machine.writeFailed()
         }
-        if output.count > 0 {
-            if !writeEventAdded {
-                writeEventAdded = true
-                writeEvent.add()
-            }
-            return
+        let remaining = output.count
+        if remaining != reportedOutput {
+            statistics.adjustOutputBytes(by: remaining - reportedOutput)
+            reportedOutput = remaining
         }
-        if writeEventAdded {
-            writeEventAdded = false
-            writeEvent.remove()
+        return machine.wrote(remaining: remaining)
+    }
+
+    /// Makes libevent watch exactly `watch`; false if it refused.
+    private func apply(_ watch: Watch) -> Bool {
+        var ok = true
+        if watch.contains(.read) != watching.contains(.read) {
+            if watch.contains(.read) { ok = readEvent.add() && ok } else { readEvent.remove() }
         }
-        if closing {
-            closeNow()
-        } else if pausedForOutput && parked == nil {
-            // Output drained after a pause: run what was left in the input, then read again.
-            pausedForOutput = false
-            setReading(true)
-            executeBufferedRequests()
-            // Also when nothing was queued: a `quit` or a close may have been among them.
-            if output.count > 0 || closing { flush() }
+        if watch.contains(.write) != watching.contains(.write) {
+            if watch.contains(.write) { ok = writeEvent.add() && ok } else { writeEvent.remove() }
+        }
+        if watch.contains(.yieldTimer) != watching.contains(.yieldTimer) {
+            // A zero timeout runs the connection again on the next loop iteration, after the
+            // other ready connections of the worker.
+            if watch.contains(.yieldTimer) { ok = yieldEvent.add(timeoutMilliseconds: 0) && ok } else { yieldEvent.remove() }
+        }
+        watching = watch
+        return ok
+    }
+
+    /// Arms the parked request's timer for the monotonic time `deadline` (ms).
+    func armParkTimer(at deadline: Int64) {
+        if !parkTimer.add(timeoutMilliseconds: Int(max(0, deadline - MonotonicClock.milliseconds()))) {
+            // Without its timer the wait could outlive `wait_ms` unseen: give up on the connection.
+            _ = machine.watchFailed()
         }
     }
 
-    private func writable() {
-        flush()
+    // MARK: - Server events
+
+    /// The worker's once-a-second check (`idle_timeout`). True if the connection closed.
+    func checkIdle(now: Int64, timeoutMilliseconds: Int64) -> Bool {
+        let action = machine.idleCheck(now: now, timeoutMilliseconds: timeoutMilliseconds)
+        guard action == .close else { return false }
+        statistics.add(.idleKicks)
+        run(action)
+        return true
+    }
+
+    /// The server stops: a parked request is answered now rather than dropped, nothing more runs,
+    /// and the connection closes once its replies are written.
+    func shutdown() {
+        if parked != nil {
+            parked = nil
+            output.append("SERVER_ERROR shutting down\r\n")
+        }
+        run(machine.shutdown())
+    }
+
+    /// The shutdown drain ran out of time: close now, dropping unwritten output.
+    func forceClose() {
+        run(machine.forceClose())
     }
 
     // MARK: - Closing
 
-    /// Stops reading and running requests; the socket closes once queued output is written.
-    func beginClosing() {
-        closing = true
-        setReading(false)
-    }
-
-    /// Closes the socket now, dropping unwritten output.
+    /// Closes the socket now, dropping unwritten output and releasing every lock the connection
+    /// holds or waits for.
     func closeNow() {
-        guard !closed else { return }
-        closed = true
-        closing = true
+        guard isOpen else { return }
+        isOpen = false
         readEvent.free()
         writeEvent.free()
         parkTimer.free()
         yieldEvent.free()
         parked = nil
+        input.release()
+        statistics.adjustOutputBytes(by: -reportedOutput)
+        reportedOutput = 0
         Glibc.close(descriptor)
         if usedLocks {
             state.leases.connectionClosed(requester)

@@ -1,5 +1,6 @@
 import CacheStore
 import Coordination
+import EventLoop
 import Logging
 import MemcacheProtocol
 import Synchronization
@@ -47,6 +48,8 @@ public final class ServerState: Sendable {
     public let pendingFlush = Atomic<UInt32>(0)
     /// Per-worker counters, one per worker.
     public let workerStatistics: [WorkerStatistics]
+    /// The bound on buffered input beyond each connection's base buffer (`input_buffer_limit`).
+    public let inputBudget: InputBufferBudget
     /// Unix time the server started.
     public let startedAt: Int64
     /// "binary protocol is not supported": at most one line per 10 s, with a count of the rest,
@@ -80,6 +83,7 @@ public final class ServerState: Sendable {
         self.verbosity = verbosity ?? Verbosity(configuration.verbosity)
         self.mutexLockWait = Atomic(configuration.lockWaitMilliseconds)
         self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }
+        self.inputBudget = InputBufferBudget(limit: configuration.effectiveInputBufferLimit)
         self.startedAt = clock.epoch + 2
     }
 

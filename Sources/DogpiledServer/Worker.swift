@@ -35,6 +35,10 @@ public final class Worker: EventHandler, @unchecked Sendable {
     private var stopping = false
     private var finished = false
     private var drainTimer: Event?
+    /// memcached's idle scan: once a second over this worker's connections (`idle_timeout`).
+    private var idleTimer: Event?
+
+    private enum Tag: Int { case drain = 0, idleScan = 1 }
 
     init(index: Int, state: ServerState) {
         self.index = index
@@ -51,6 +55,10 @@ public final class Worker: EventHandler, @unchecked Sendable {
 
     /// Starts the worker's thread.
     func start() {
+        if state.configuration.idleTimeoutSeconds > 0 {
+            idleTimer = Event(base: base, descriptor: -1, what: Event.persist, handler: self, tag: Tag.idleScan.rawValue)
+            idleTimer?.add(timeoutMilliseconds: 1000)
+        }
         let context = Unmanaged.passRetained(self).toOpaque()
         var handle = pthread_t()
         let result = pthread_create(&handle, nil, { context in
@@ -75,6 +83,14 @@ public final class Worker: EventHandler, @unchecked Sendable {
                 state.currentConnections.subtract(1, ordering: .relaxed)
                 return
             }
+            let configuration = state.configuration
+            if configuration.tcpKeepalive && configuration.unixSocketPath == nil {
+                TCPKeepalive(
+                    idleSeconds: configuration.tcpKeepaliveIdleSeconds,
+                    intervalSeconds: configuration.tcpKeepaliveIntervalSeconds,
+                    count: configuration.tcpKeepaliveProbes
+                ).apply(to: descriptor)
+            }
             let serial = state.connectionSerials.wrappingAdd(1, ordering: .relaxed).newValue
             let connection = Connection(descriptor: descriptor, serial: serial, worker: self)
             connections[serial] = connection
@@ -86,15 +102,13 @@ public final class Worker: EventHandler, @unchecked Sendable {
             for waiter in waiters { connections[waiter.connection]?.wake(sequence: waiter.sequence, outcome: outcome) }
         case .stop(let drainMilliseconds):
             stopping = true
-            for connection in Array(connections.values) {
-                connection.answerParkedRequestForShutdown()
-                connection.beginClosing()
-                connection.flush()
-            }
+            idleTimer?.free()
+            idleTimer = nil
+            for connection in Array(connections.values) { connection.shutdown() }
             if connections.isEmpty {
                 finishStopping()
             } else {
-                drainTimer = Event(base: base, descriptor: -1, what: 0, handler: self)
+                drainTimer = Event(base: base, descriptor: -1, what: 0, handler: self, tag: Tag.drain.rawValue)
                 drainTimer?.add(timeoutMilliseconds: drainMilliseconds)
             }
         }
@@ -104,7 +118,7 @@ public final class Worker: EventHandler, @unchecked Sendable {
     private func finishStopping() {
         guard !finished else { return }
         finished = true
-        for connection in Array(connections.values) { connection.closeNow() }
+        for connection in Array(connections.values) { connection.forceClose() }
         drainTimer?.free()
         drainTimer = nil
         mailbox.stopWatching()
@@ -112,7 +126,25 @@ public final class Worker: EventHandler, @unchecked Sendable {
     }
 
     public func handle(_ event: Event, what: Int16) {
-        finishStopping()
+        switch Tag(rawValue: event.tag) {
+        case .idleScan: closeIdleConnections()
+        case .drain, nil: finishStopping()
+        }
+    }
+
+    /// Closes every connection that received nothing for `idle_timeout` seconds and has no
+    /// request parked (those wait on the server, not on the client). O(connections of this
+    /// worker) once a second, as memcached's scan.
+    private func closeIdleConnections() {
+        let timeout = Int64(state.configuration.idleTimeoutSeconds) * 1000
+        let now = MonotonicClock.milliseconds()
+        var kicked = 0
+        for connection in Array(connections.values) where connection.checkIdle(now: now, timeoutMilliseconds: timeout) {
+            kicked += 1
+        }
+        if kicked > 0 {
+            state.logger.info("closed idle connections", metadata: ["closed": "\(kicked)", "idle_timeout": "\(timeout / 1000)"])
+        }
     }
 
     /// Called by a connection once its socket is closed.

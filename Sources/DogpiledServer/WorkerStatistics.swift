@@ -13,6 +13,7 @@ public final class WorkerStatistics: Sendable {
         case casMisses, casHits, casBadval, touchHits, touchMisses
         case storeTooLarge, storeNoMemory
         case bytesRead, bytesWritten, connYields
+        case idleKicks, readBufferOutOfMemory
 
         /// The name `stats` prints.
         public var name: String {
@@ -39,11 +40,13 @@ public final class WorkerStatistics: Sendable {
             case .bytesRead: "bytes_read"
             case .bytesWritten: "bytes_written"
             case .connYields: "conn_yields"
+            case .idleKicks: "idle_kicks"
+            case .readBufferOutOfMemory: "read_buf_oom"
             }
         }
     }
 
-    private let counters: InlineArray<23, Atomic<UInt64>>
+    private let counters: InlineArray<25, Atomic<UInt64>>
 
     /// All zero.
     public init() {
@@ -61,6 +64,18 @@ public final class WorkerStatistics: Sendable {
     public func value(_ counter: Counter) -> UInt64 {
         counters[counter.rawValue].load(ordering: .relaxed)
     }
+
+    /// Bytes queued in this worker's connections' output buffers (a gauge: `stats reset` keeps it).
+    private let outputBytes = Atomic<Int>(0)
+
+    /// Adds `delta` (possibly negative) to the queued output; call only from the owning worker.
+    @inline(__always)
+    public func adjustOutputBytes(by delta: Int) {
+        outputBytes.store(outputBytes.load(ordering: .relaxed) &+ delta, ordering: .relaxed)
+    }
+
+    /// Bytes queued for output on this worker's connections.
+    public var queuedOutputBytes: Int { outputBytes.load(ordering: .relaxed) }
 
     /// Sets every counter to 0 (`stats reset`); racy with the owner by nature, as in memcached.
     public func reset() {

@@ -59,8 +59,25 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// fencing-token high-water mark). nil: none. Under systemd, `StateDirectory=` provides one.
     public var stateDirectory: String? = nil
 
+    /// Bytes all connections together may buffer beyond each one's 16 KB base input buffer
+    /// (half-received requests, what parked clients pipeline); 0 picks
+    /// ``effectiveInputBufferLimit``'s default. A connection whose input cannot get memory is
+    /// closed and counted (`read_buf_oom`). `input_buffer_limit` in the file.
+    public var inputBufferLimitBytes: Int = 0
+
     /// The defaults.
     public init() {}
+
+    /// The bound on buffered input in force: `inputBufferLimitBytes`, or by default a quarter of
+    /// `-m` but room for at least four requests of the largest item.
+    public var effectiveInputBufferLimit: Int {
+        if inputBufferLimitBytes > 0 { return inputBufferLimitBytes }
+        return max(memoryLimitBytes / 4, 4 * maximumRequestBytes)
+    }
+
+    /// The most one connection buffers: a request of the largest item with its command line, plus
+    /// one read's worth.
+    public var maximumRequestBytes: Int { itemSizeLimit + 2048 + 2 + 16 * 1024 }
 
     /// `-m` in bytes.
     public var memoryLimitBytes: Int { memoryLimitMegabytes * 1024 * 1024 }

@@ -50,6 +50,10 @@ public enum Settings {
         integer("tcp_keepalive_count", flags: ["--tcp-keepalive-count"], 1...127, nil, .restart,
                 "unanswered probes before the connection is dropped", \.tcpKeepaliveProbes),
         path("state_dir", flags: ["--state-dir"], emptyMeansNone: false, "directory for state kept across restarts", \.stateDirectory),
+        Setting("input_buffer_limit", flags: ["--input-buffer-limit"], .size((1 << 20)...maximumMemory, flagUnit: 1 << 20), .restart,
+                "bound on the input all connections buffer together beyond 16 KB each (default: a quarter of memory, room for four of the largest requests at least); a connection over it is closed and counted in read_buf_oom",
+                read: { .integer($0.inputBufferLimitBytes) },  // 0: the automatic default
+                write: { if case .integer(let bytes) = $1 { $0.inputBufferLimitBytes = bytes } }),
     ]
 
     /// The row for config key `key`.

@@ -37,15 +37,17 @@ public final class Event {
 
     deinit { free() }
 
-    /// Starts watching; with `timeoutMilliseconds`, also fires after that long.
-    public func add(timeoutMilliseconds: Int? = nil) {
-        guard let raw else { return }
+    /// Starts watching; with `timeoutMilliseconds`, also fires after that long. Returns false if
+    /// libevent refused (e.g. `epoll_ctl` failed): the caller must not count on the event firing,
+    /// so a connection closes rather than hang unseen.
+    @discardableResult
+    public func add(timeoutMilliseconds: Int? = nil) -> Bool {
+        guard let raw else { return false }
         if let ms = timeoutMilliseconds {
             var interval = timeval(tv_sec: ms / 1000, tv_usec: (ms % 1000) * 1000)
-            event_add(raw, &interval)
-        } else {
-            event_add(raw, nil)
+            return event_add(raw, &interval) == 0
         }
+        return event_add(raw, nil) == 0
     }
 
     /// Stops watching.

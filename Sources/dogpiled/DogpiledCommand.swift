@@ -104,6 +104,9 @@ struct DogpiledCommand: ParsableCommand {
     @Option(name: .customLong("state-dir"), help: "Directory for state kept across restarts (fencing-token high-water mark).")
     var stateDir: String?
 
+    @Option(name: .customLong("input-buffer-limit"), help: "Bound on input buffered by all connections together (a bare number is megabytes; default: a quarter of -m, at least four of the largest requests).")
+    var inputBufferLimit: String?
+
     @Option(name: .customLong("config"), help: "Read settings from this TOML file (flags override it).")
     var config: String?
 
@@ -160,7 +163,7 @@ struct DogpiledCommand: ParsableCommand {
             ("-b", listenBacklog), ("--max-locks", maxLocks), ("--lock-wait-ms", lockWaitMs), ("-P", pidfile),
             ("--tcp-keepalive", tcpKeepalive), ("--tcp-keepalive-idle", tcpKeepaliveIdle),
             ("--tcp-keepalive-interval", tcpKeepaliveInterval), ("--tcp-keepalive-count", tcpKeepaliveCount),
-            ("--state-dir", stateDir),
+            ("--state-dir", stateDir), ("--input-buffer-limit", inputBufferLimit),
         ]
         for case let (spelling, text?) in given {
             guard let setting = Settings.flag(spelling) else { continue }
@@ -173,6 +176,25 @@ struct DogpiledCommand: ParsableCommand {
         if !region.isEmpty { configuration.regions = try region.map(RegionSettingsTable.parse(argument:)) }
         try ConfigurationCheck.validate(configuration)
         return configuration
+    }
+}
+
+extension DogpiledCommand {
+    /// `-o idle_timeout=N` (memcached's name), the one `-o` option dogpiled knows; any other is
+    /// refused.
+    func idleTimeoutOption() throws -> Int? {
+        var idleTimeout: Int?
+        for option in extended.flatMap({ $0.split(separator: ",") }) {
+            let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0] == "idle_timeout" else {
+                throw ValidationError("-o \(option): not supported (only idle_timeout=N)")
+            }
+            guard let seconds = Int(parts[1]), seconds >= 0, seconds <= 86_400 * 365 else {
+                throw ValidationError("-o idle_timeout=\(parts[1]): must be a number of seconds from 0 to 31536000")
+            }
+            idleTimeout = seconds
+        }
+        return idleTimeout
     }
 }
 

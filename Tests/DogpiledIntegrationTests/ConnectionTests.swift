@@ -50,6 +50,21 @@ struct ConnectionTests {
         }
     }
 
+    @Test("-R 2: a long pipeline yields to others between turns and is answered in order")
+    func requestsPerEventYields() throws {
+        try withServer(["-R", "2"]) { server in
+            let client = try server.connect()
+            var request = "", expected = ""
+            for index in 0..<100 {
+                request += "set y\(index) 0 0 1\r\n\(index % 10)\r\nget y\(index)\r\n"
+                expected += "STORED\r\nVALUE y\(index) 0 1\r\n\(index % 10)\r\nEND\r\n"
+            }
+            try client.send(request + "version\r\n")
+            #expect(try client.read(until: "VERSION ") == expected + "VERSION ")
+            #expect(Int(try server.connect().stats()["conn_yields"] ?? "0") ?? 0 >= 50)
+        }
+    }
+
     @Test("quit right after the output high-water mark still closes the connection")
     func quitAfterHighWater() throws {
         try withServer { server in

@@ -32,7 +32,10 @@ final class TestClient {
         }
         guard result == 0 else {
             let message = Self.lastError()
+            // deinit runs for a class whose init throws once every property is set: mark the
+            // descriptor closed, or deinit closes the number again, by then maybe another test's.
             Glibc.close(descriptor)
+            descriptor = -1
             throw HarnessError("connect to port \(port): \(message)")
         }
         var one: Int32 = 1
@@ -60,6 +63,7 @@ final class TestClient {
         guard result == 0 else {
             let message = Self.lastError()
             Glibc.close(descriptor)
+            descriptor = -1
             throw HarnessError("connect to \(path): \(message)")
         }
     }
