@@ -27,38 +27,3 @@ public struct WaiterTicket: Hashable, Sendable {
         self.sequence = sequence
     }
 }
-
-/// How a parked request is answered.
-public enum WakeOutcome: @unchecked Sendable {
-    /// The key was stored: the value, retained for the waiter (`lockgen` → `HIT`).
-    case value(AnyObject)
-    /// The waiter now holds the lease or mutex with this token (`GEN`/`LOCKED`).
-    case granted(token: UInt64)
-    /// The server is stopping.
-    case shuttingDown
-}
-
-/// Delivers wake-ups; the server posts them to the waiter's worker mailbox.
-public protocol WakeSink: AnyObject, Sendable {
-    /// Answers the parked request `ticket` (may be called with a table lock held: must not block).
-    func wake(_ ticket: WaiterTicket, _ outcome: WakeOutcome)
-    /// Answers many parked requests with the same outcome (a stored value for every waiter).
-    func wake(_ tickets: [WaiterTicket], _ outcome: WakeOutcome)
-}
-
-extension WakeSink {
-    /// One by one, for sinks with nothing better to do.
-    public func wake(_ tickets: [WaiterTicket], _ outcome: WakeOutcome) {
-        for ticket in tickets { wake(ticket, outcome) }
-    }
-}
-
-/// What a parked request's timer found.
-public enum WaitTimerOutcome: Sendable, Equatable {
-    /// Still waiting; check again at this monotonic time (ms).
-    case waiting(nextCheck: Int64)
-    /// The wait ran out and the waiter was removed (`BUSY`).
-    case timedOut
-    /// The waiter is no longer here (it was answered through the sink).
-    case answered
-}

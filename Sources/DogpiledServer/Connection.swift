@@ -38,6 +38,8 @@ final class Connection: EventHandler {
     var waitSequence: UInt64 = 0
     /// Whether this connection ever took part in locking (then closing must release).
     var usedLocks = false
+    /// Monotonic ms of the last read: a lock request's wait counts from its arrival.
+    var lastReadMilliseconds: Int64 = 0
     private var writeEventAdded = false
     private var readEventAdded = false
     /// Set by `quit`, a fatal request, or a hang-up once its requests have run: no more requests
@@ -91,6 +93,7 @@ final class Connection: EventHandler {
         while !closing {
             let count = input.read(from: descriptor)
             if count > 0 {
+                lastReadMilliseconds = MonotonicClock.milliseconds()
                 statistics.add(.bytesRead, UInt64(count))
                 executeBufferedRequests()
                 rounds += 1

@@ -16,9 +16,9 @@ public final class ServerState: Sendable {
     /// The regions and their stores.
     public let regions: RegionSet
     /// Generation leases (`lockgen`).
-    public let leases: LeaseTable
+    public let leases: LeaseTable<Item>
     /// Named mutexes (`lock`, `rlock`).
-    public let mutexes: MutexTable
+    public let mutexes: MutexTable<Item>
     /// The stampede counters.
     public let coordinationStatistics = CoordinationStatistics()
     /// Lease and mutex entries in use against `max_locks`.
@@ -71,7 +71,7 @@ public final class ServerState: Sendable {
             base: storeConfiguration, clock: clock)
         let tokens = FencingTokens()
         self.lockBudget = LockBudget(limit: configuration.maxLocks)
-        let shared = LockTableContext(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
+        let shared = LockTableContext<Item>(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
         self.leases = LeaseTable(context: shared)
         self.mutexes = MutexTable(context: shared)
         self.verbosity = verbosity ?? Verbosity(configuration.verbosity)
@@ -95,6 +95,16 @@ extension ServerState {
         }
         leases.endLeases { key in
             region == nil || key.bytes.withUnsafeBytes { regions.region(for: $0) } === region
+        }
+    }
+
+    /// Gives back a grant whose waiter no longer waits for it (it ran out, closed, or the server
+    /// is stopping): otherwise it would block everyone until its lease ends.
+    func giveBack(_ wake: Wake<Item>) {
+        guard case .granted(let token) = wake.outcome else { return }
+        switch wake.kind {
+        case .generation: _ = leases.unlockgen(wake.key, token: token)
+        case .mutex: _ = mutexes.unlock(wake.key, token: token)
         }
     }
 

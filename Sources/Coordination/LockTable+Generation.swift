@@ -1,0 +1,96 @@
+import Dogpile
+
+/// The generation-lease table: `lockgen`, `setgen`, `unlockgen`, and the store's side.
+public typealias LeaseTable<Value> = LockTable<GenerationLease, Value>
+
+/// The answer to `lockgen`.
+public enum LockgenOutcome<Value> {
+    /// A fresh value (`HIT`).
+    case hit(Value)
+    /// The caller holds the new lease; `stale` is the stale copy to show, if any (`GEN`).
+    case generate(token: UInt64, stale: Value?)
+    /// Someone else regenerates; here is the stale copy (`STALE`).
+    case stale(Value)
+    /// Nothing to return and no waiting allowed (`BUSY`).
+    case busy
+    /// The request waits; check again (``LockTable/checkTimers(_:ticket:now:)``) at `nextCheck` ms.
+    case parked(nextCheck: Int64)
+    /// The table is full (`SERVER_ERROR too many locks`).
+    case tooManyLocks
+    /// The server is stopping (`SERVER_ERROR shutting down`).
+    case shuttingDown
+}
+
+extension LockTable where Entry == GenerationLease {
+    /// Decides a `lockgen`. `lookup` reads the store (fresh, stale copy or nothing) and runs under
+    /// the key's lock. `arrival` is when the request's bytes were read (monotonic ms; now if
+    /// nil): its wait is counted from there.
+    public func lockgen(
+        _ key: LockKey, requester: Requester, ticket: WaiterTicket, arrival: Int64? = nil,
+        leaseMilliseconds: Int, waitMilliseconds: Int, lookup: () -> (GenerationDecision.ValueState, Value?)
+    ) -> LockgenOutcome<Value> {
+        guard !isShutDown else { return .shuttingDown }
+        let statistics = context.statistics
+        return perform(key, create: true, absent: .busy, full: .tooManyLocks) { entry, step in
+            let (state, value) = lookup()
+            let deadline = min(arrival ?? step.now, step.now) + Int64(waitMilliseconds)
+            switch entry.lockgen(
+                value: state, requester: requester, ticket: ticket, leaseMilliseconds: leaseMilliseconds,
+                waitMilliseconds: waitMilliseconds, deadline: deadline, &step)
+            {
+            case .useValue:
+                statistics.lockgenHits.increment()
+                return .hit(value!)
+            case .useStaleValue:
+                statistics.lockgenStale.increment()
+                return .stale(value!)
+            case .generate(let token):
+                statistics.lockgenGen.increment()
+                return .generate(token: token, stale: state == .stale ? value : nil)
+            case .busy:
+                statistics.lockgenTimeouts.increment()
+                return .busy
+            case .parked(let nextCheck):
+                statistics.lockgenWaits.increment()
+                return .parked(nextCheck: nextCheck)
+            }
+        }
+    }
+
+    /// `setgen`: runs `store` (which returns the stored value, or nil if the store failed) only
+    /// while `token` names the key's live lease. Returns nil for `NOT_OWNER`; otherwise whether
+    /// the store succeeded. A successful store ends the lease and hands the value to every
+    /// waiter; a failed one changes nothing.
+    public func setgen(_ key: LockKey, token: UInt64, store: () -> Value?) -> Bool? {
+        var stored: Value?
+        return perform(key, absent: nil, full: nil, value: { stored }) { entry, step in
+            guard entry.owns(token, &step) else { return nil }
+            guard let value = store() else { return false }
+            stored = value
+            entry.valueStored(&step)
+            return true
+        }
+    }
+
+    /// `unlockgen`: ends the lease if `token` names it; the oldest waiter in time is elected.
+    public func unlockgen(_ key: LockKey, token: UInt64) -> Bool {
+        perform(key, absent: false, full: false) { entry, step in entry.release(token, &step) }
+    }
+
+    /// A value was stored under `key` by any verb: the lease ends and every waiter gets `value`.
+    public func valueStored(_ key: UnsafeRawBufferPointer, value: Value) {
+        guard activity.load(ordering: .sequentiallyConsistent) > 0 else { return }
+        perform(LockKey(key), absent: (), full: (), value: { value }) { entry, step in entry.valueStored(&step) }
+    }
+
+    /// The lease on `key` ends without a value (`delete`): the oldest waiter is elected.
+    public func endLease(_ key: UnsafeRawBufferPointer) {
+        guard activity.load(ordering: .sequentiallyConsistent) > 0 else { return }
+        perform(LockKey(key), absent: (), full: ()) { entry, step in entry.endLease(&step) }
+    }
+
+    /// Ends the leases of every key `matches` selects (invalidation, `flush_all`): O(table size).
+    public func endLeases(where matches: (LockKey) -> Bool) {
+        performAll(where: matches) { entry, step in entry.endLease(&step) }
+    }
+}

@@ -1,0 +1,55 @@
+/// The named-mutex table: `lock`, `rlock`, `unlock`, `renew`.
+public typealias MutexTable<Value> = LockTable<NamedMutex, Value>
+
+/// The answer to `lock` / `rlock`.
+public enum MutexOutcome: Equatable, Sendable {
+    /// Granted (`LOCKED <token>`).
+    case locked(token: UInt64)
+    /// Not granted, no waiting (`BUSY`).
+    case busy
+    /// Waiting; check again at `nextCheck` ms.
+    case parked(nextCheck: Int64)
+    /// The table is full (`SERVER_ERROR too many locks`).
+    case tooManyLocks
+    /// The server is stopping (`SERVER_ERROR shutting down`).
+    case shuttingDown
+}
+
+extension LockTable where Entry == NamedMutex {
+    /// `lock` / `rlock`. `arrival` is when the request's bytes were read (monotonic ms; now if
+    /// nil): its wait is counted from there.
+    public func lock(
+        _ name: LockKey, mode: NamedMutex.Mode, requester: Requester, ticket: WaiterTicket, arrival: Int64? = nil,
+        leaseMilliseconds: Int, waitMilliseconds: Int
+    ) -> MutexOutcome {
+        guard !isShutDown else { return .shuttingDown }
+        let statistics = context.statistics
+        return perform(name, create: true, absent: .busy, full: .tooManyLocks) { entry, step in
+            let deadline = min(arrival ?? step.now, step.now) + Int64(waitMilliseconds)
+            switch entry.lock(
+                mode: mode, requester: requester, ticket: ticket, leaseMilliseconds: leaseMilliseconds,
+                waitMilliseconds: waitMilliseconds, deadline: deadline, &step)
+            {
+            case .locked(let token):
+                statistics.mutexLocked.increment()
+                return .locked(token: token)
+            case .busy:
+                statistics.mutexTimeouts.increment()
+                return .busy
+            case .parked(let nextCheck):
+                statistics.mutexWaits.increment()
+                return .parked(nextCheck: nextCheck)
+            }
+        }
+    }
+
+    /// `unlock`: ends the hold `token` names, from any connection.
+    public func unlock(_ name: LockKey, token: UInt64) -> Bool {
+        perform(name, absent: false, full: false) { entry, step in entry.unlock(token, &step) }
+    }
+
+    /// `renew`: extends a live hold to `leaseMilliseconds` from now.
+    public func renew(_ name: LockKey, token: UInt64, leaseMilliseconds: Int) -> Bool {
+        perform(name, absent: false, full: false) { entry, step in entry.renew(token, leaseMilliseconds: leaseMilliseconds, &step) }
+    }
+}
