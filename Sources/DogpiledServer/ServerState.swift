@@ -115,9 +115,10 @@ extension ServerState {
         return total
     }
 
-    /// `stats reset`: zeroes the request counters.
+    /// `stats reset`: zeroes the request counters, the stampede counters included.
     func resetStatistics() {
         for statistics in workerStatistics { statistics.reset() }
+        coordinationStatistics.reset()
         totalConnections.store(0, ordering: .relaxed)
         rejectedConnections.store(0, ordering: .relaxed)
     }

@@ -2,6 +2,7 @@
 
 * item 5  -- closing a connection visits only the entries it held (``close_visits``).
 * item 11 -- a wait counts from the request's arrival; an overdue waiter gets BUSY.
+* item 19 -- ``stats reset`` zeroes the stampede counters.
 * item 21 -- after SIGTERM a woken waiter runs nothing it pipelined.
 """
 
@@ -80,6 +81,22 @@ def test_pipelined_request_whose_wait_passed_while_queued_is_busy(dogpiled):
     time.sleep(0.15)
     assert holder.cmd(f"unlockgen b {b.token}").line == "RELEASED"
     assert not waiter.has_data(wait=0.2)
+
+
+def test_stats_reset_zeroes_the_stampede_counters(dogpiled):
+    """Item 19: memcached resets its counters on ``stats reset``; so do dogpiled's own."""
+    a, b = dogpiled.conn(), dogpiled.conn()
+    g = a.cmd("lockgen r 100")
+    assert g.word == "GEN"
+    assert b.cmd("lockgen r 10000 0").line == "BUSY"
+    assert a.cmd("lock m 10000 0").word == "LOCKED"
+    assert b.cmd("lock m 10000 0").line == "BUSY"
+    st = dogpiled.stats()
+    assert int(st["lockgen_gen"]) == 1 and int(st["mutex_locked"]) == 1
+    assert a.cmd("stats reset").line == "RESET"
+    st = dogpiled.stats()
+    for name in COUNTERS:
+        assert int(st[name]) == 0, (name, st[name])
 
 
 def test_sigterm_woken_waiter_runs_nothing_it_pipelined(dogpiled):
