@@ -34,6 +34,9 @@ public struct ServerConfiguration: Sendable {
     public var regions: [RegionSettings] = []
     /// Bound on lock state: generation leases plus named mutexes (`max_locks`).
     public var maxLocks: Int = 100_000
+    /// `--state-dir` / `state_dir`: a directory for state that must outlive the process (the
+    /// fencing-token high-water mark). nil: none. Under systemd, `StateDirectory=` provides one.
+    public var stateDirectory: String? = nil
     /// Default wait of `lock`/`rlock` without `wait_ms`, in milliseconds.
     public var lockWaitMilliseconds: Int = 5000
 

@@ -4,6 +4,10 @@ import Logging
 import MemcacheProtocol
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What every worker shares: the store, the clock, the limits and the server-wide counters.
 public final class ServerState: Sendable {
     /// The version reported by `version` and `stats`: the memcached release whose protocol
@@ -69,7 +73,16 @@ public final class ServerState: Sendable {
         self.regions = try RegionSet(
             settings: configuration.regions, totalMemory: configuration.memoryLimitBytes,
             base: storeConfiguration, clock: clock)
-        let tokens = FencingTokens()
+        // Tokens must not go backwards across a restart even if the wall clock does: with a state
+        // directory they start above the mark kept there (and refuse to start if it cannot be
+        // written); without one, the wall clock is all there is.
+        let stateDirectory = configuration.stateDirectory ?? Self.systemdStateDirectory()
+        let tokens = try FencingTokens(stateDirectory: stateDirectory) { [logger] error in
+            logger.error("fencing tokens: \(error); tokens stay above the wall-clock floor only")
+        }
+        if stateDirectory == nil {
+            logger.warning("no state directory (--state-dir): fencing tokens start from the wall clock and could go backwards after a restart with the clock behind")
+        }
         self.lockBudget = LockBudget(limit: configuration.maxLocks)
         let shared = LockTableContext<Item>(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
         self.leases = LeaseTable(context: shared)
@@ -78,6 +91,13 @@ public final class ServerState: Sendable {
         self.mutexLockWait = Atomic(configuration.lockWaitMilliseconds)
         self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }
         self.startedAt = clock.epoch + 2
+    }
+
+    /// systemd's `StateDirectory=` (the first path of `$STATE_DIRECTORY`), when no directory was
+    /// given.
+    static func systemdStateDirectory() -> String? {
+        guard let value = getenv("STATE_DIRECTORY") else { return nil }
+        return String(cString: value).split(separator: ":").first.map(String.init)
     }
 
     /// A counter summed over all workers.

@@ -86,6 +86,9 @@ struct DogpiledCommand: ParsableCommand {
     @Option(name: .customLong("lock-wait-ms"), help: "Default wait of lock/rlock without wait_ms, in milliseconds (default 5000).")
     var lockWaitMs: Int?
 
+    @Option(name: .customLong("state-dir"), help: "Directory for state kept across restarts (fencing-token high-water mark).")
+    var stateDir: String?
+
     @Option(name: .customLong("config"), help: "Read settings from this TOML file (flags override it).")
     var config: String?
 
@@ -155,6 +158,7 @@ struct DogpiledCommand: ParsableCommand {
         if let maxLocks { configuration.maxLocks = maxLocks }
         if let lockWaitMs { configuration.lockWaitMilliseconds = lockWaitMs }
         if let pidfile { configuration.pidFile = pidfile }
+        if let stateDir { configuration.stateDirectory = stateDir }
         try ConfigurationCheck.validate(configuration)
         return configuration
     }

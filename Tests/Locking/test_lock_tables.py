@@ -9,10 +9,11 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 import socket
 import time
 
-from lockclient import HOST
+from lockclient import HOST, dogpiled_bin
 
 COUNTERS = ["lockgen_hits", "lockgen_stale", "lockgen_gen", "lockgen_waits", "lockgen_timeouts",
             "leases_expired", "mutex_locked", "mutex_waits", "mutex_timeouts", "mutex_expired"]
@@ -120,3 +121,29 @@ def test_sigterm_woken_waiter_runs_nothing_it_pipelined(dogpiled):
         pass
     assert b"STORED" not in rest and b"VALUE" not in rest, rest
     dogpiled.proc.wait(timeout=10)
+
+
+def test_tokens_restart_above_the_mark_in_the_state_directory(dogpiled_factory, tmp_path):
+    """Item 10: the previous run's clock was a day ahead (its mark says so); this run's wall
+    clock is behind it, yet its tokens start above the mark, and the next run's above those."""
+    ahead = (int(time.time() * 1000) + 86_400_000) << 20
+    (tmp_path / "fencing-tokens").write_text(f"{ahead}\n")
+    d = dogpiled_factory("--state-dir", str(tmp_path))
+    c = d.conn()
+    first = c.cmd("lock m 10000 0").token
+    assert first > ahead
+    last = c.cmd("lockgen k 10000").token
+    assert last > first
+    assert int((tmp_path / "fencing-tokens").read_text()) >= last
+    d.stop()
+    again = dogpiled_factory("--state-dir", str(tmp_path))
+    assert again.conn().cmd("lock m 10000 0").token > last
+
+
+def test_an_unwritable_state_directory_refuses_to_start(tmp_path):
+    """Item 10: no silent fallback to the wall clock when a state directory was asked for."""
+    missing = tmp_path / "missing"
+    proc = subprocess.run([dogpiled_bin(), "-l", HOST, "-p", "0", "--state-dir", str(missing)],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0
+    assert "fencing-token high-water mark" in proc.stdout + proc.stderr
