@@ -143,3 +143,35 @@ import Testing
         #expect(h.mutexes.counts().waiters == 0)
     }
 }
+
+/// Item 12: a wake-up names its key and table, so a grant that reaches a connection that no
+/// longer waits (or no longer exists) is given back at once instead of blocking the queue.
+@Suite struct GiveBackTests {
+    @Test func aMutexGrantNobodyWantsIsReleasedByItsKeyAndKind() throws {
+        let h = Harness()
+        guard case .locked(let token) = h.lock("m", ticket(1)) else { Issue.record("no lock"); return }
+        _ = h.lock("m", ticket(2))
+        _ = h.lock("m", ticket(3))
+        #expect(h.mutexes.unlock(key("m"), token: token))
+        let wake = try #require(h.sink.wakes.first)
+        #expect(wake.ticket == ticket(2) && wake.key == key("m") && wake.kind == .mutex)
+        guard case .granted(let granted) = wake.outcome else { Issue.record("expected a grant"); return }
+        // What the server does for a connection that no longer waits for ticket 2.
+        #expect(h.mutexes.unlock(wake.key, token: granted))
+        #expect(h.sink.grant(for: ticket(3)) != nil)
+        #expect(h.booksBalance)
+    }
+
+    @Test func aLeaseGrantNobodyWantsIsReleasedByItsKeyAndKind() throws {
+        let h = Harness()
+        guard case .generate(let token, _) = h.lockgen("k", ticket(1)) else { Issue.record("no GEN"); return }
+        _ = h.lockgen("k", ticket(2))
+        _ = h.lockgen("k", ticket(3))
+        #expect(h.leases.unlockgen(key("k"), token: token))
+        let wake = try #require(h.sink.wakes.first)
+        #expect(wake.kind == .generation && wake.key == key("k"))
+        guard case .granted(let granted) = wake.outcome else { Issue.record("expected a grant"); return }
+        #expect(h.leases.unlockgen(wake.key, token: granted))
+        #expect(h.sink.grant(for: ticket(3)) != nil)
+    }
+}
