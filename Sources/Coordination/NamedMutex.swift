@@ -45,7 +45,11 @@ public struct NamedMutex: LockEntry {
     public var waiterCount: Int { waiters.count }
 
     public var nextDeadline: Int64? {
-        (holds.map(\.expiresAt) + waiters.map(\.deadline)).min()
+        // A loop, not map + min: this runs after every event on the name.
+        var earliest: Int64?
+        for hold in holds where earliest == nil || hold.expiresAt < earliest! { earliest = hold.expiresAt }
+        for waiter in waiters where earliest == nil || waiter.deadline < earliest! { earliest = waiter.deadline }
+        return earliest
     }
 
     public var participants: [Requester] {
