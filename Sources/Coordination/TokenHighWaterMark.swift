@@ -2,12 +2,6 @@
 import Glibc
 #endif
 
-/// Why the fencing-token state cannot be used; the daemon refuses to start with this message.
-public struct TokenStateError: Error, CustomStringConvertible {
-    /// What went wrong, with the path and the system's reason.
-    public let description: String
-}
-
 /// The fencing-token high-water mark on disk: one decimal number in `<directory>/fencing-tokens`,
 /// the highest token the server may have handed out. A restarted server starts above it, so
 /// tokens never go backwards even when the wall clock does (a VM restored from a snapshot, a
