@@ -123,6 +123,13 @@ public final class FencingTokens: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
+    /// Waits for a block being written in the background (a clean stop, and tests).
+    public func finishWriting() {
+        pthread_mutex_lock(mutex)
+        while reserving.load(ordering: .acquiring) { pthread_cond_wait(condition, mutex) }
+        pthread_mutex_unlock(mutex)
+    }
+
     /// The rare case: a whole half block went out during one write.
     private func waitUntilCovered(_ token: UInt64) {
         pthread_mutex_lock(mutex)

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,6 +15,7 @@ public struct TokenHighWaterMark: Sendable {
     /// The file holding the mark.
     public let path: String
     private let directory: String
+    private static let writes = Atomic<UInt64>(0)
 
     /// The mark kept in `directory` (which must exist).
     public init(directory: String) {
@@ -40,7 +43,9 @@ public struct TokenHighWaterMark: Sendable {
 
     /// Durably records `mark`.
     public func write(_ mark: UInt64) throws {
-        let temporary = path + ".tmp"
+        // A name of its own per write: two writers (a background block and a restart's first
+        // one, or two tests) must never rename each other's half-written file.
+        let temporary = "\(path).\(getpid()).\(Self.writes.wrappingAdd(1, ordering: .relaxed).newValue).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else { throw failure("cannot write the fencing-token high-water mark", at: temporary) }
         let text = Array("\(mark)\n".utf8)

@@ -13,7 +13,6 @@ import Testing
 
     func cleanUp(_ directory: String) {
         unlink(directory + "/fencing-tokens")
-        unlink(directory + "/fencing-tokens.tmp")
         rmdir(directory)
     }
 
@@ -24,6 +23,8 @@ import Testing
         let first = try FencingTokens(stateDirectory: directory, blockSize: 1024, wallClockMilliseconds: now)
         var last: UInt64 = 0
         for _ in 0..<3000 { last = first.next() }
+        // A restart: the previous process is gone, and so is its writer.
+        first.finishWriting()
         // The previous run's clock was an hour ahead of this one's.
         let second = try FencingTokens(stateDirectory: directory, blockSize: 1024, wallClockMilliseconds: now - 3_600_000)
         #expect(second.next() > last)
@@ -49,6 +50,7 @@ import Testing
             // Waiting may be needed only when a write is in flight; the mark never trails.
             #expect(try mark.read() >= token)
         }
+        tokens.finishWriting()
     }
 
     @Test func aCorruptMarkRefusesToStart() throws {
