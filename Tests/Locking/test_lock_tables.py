@@ -78,7 +78,7 @@ def test_pipelined_request_whose_wait_passed_while_queued_is_busy(dogpiled):
     second = waiter.read_reply(timeout=5)
     elapsed = time.monotonic() - start
     assert second.line == "BUSY", second
-    assert elapsed < 0.49, elapsed
+    assert elapsed < 0.55, elapsed   # the old behaviour answered at 0.6 s (400 + 200 ms)
     time.sleep(0.15)
     assert holder.cmd(f"unlockgen b {b.token}").line == "RELEASED"
     assert not waiter.has_data(wait=0.2)
