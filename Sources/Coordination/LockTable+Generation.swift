@@ -11,9 +11,11 @@ extension LockTable where Entry == GenerationLease {
         _ key: LockKey, requester: Requester, ticket: WaiterTicket, arrival: Int64? = nil,
         leaseMilliseconds: Int, waitMilliseconds: Int, lookup: () -> (GenerationDecision.ValueState, Value?)
     ) -> LockgenOutcome<Value> {
-        guard !isShutDown else { return .shuttingDown }
         let statistics = context.statistics
         return perform(key, create: true, absent: .busy, full: .tooManyLocks) { entry, step in
+            // Under the shard lock: a request that gets here after shutdown() passed this shard
+            // would otherwise park with nobody left to answer it.
+            guard !isShutDown else { return .shuttingDown }
             let (state, value) = lookup()
             let deadline = min(arrival ?? step.now, step.now) + Int64(waitMilliseconds)
             switch entry.lockgen(

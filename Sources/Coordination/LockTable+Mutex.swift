@@ -8,9 +8,10 @@ extension LockTable where Entry == NamedMutex {
         _ name: LockKey, mode: NamedMutex.Mode, requester: Requester, ticket: WaiterTicket, arrival: Int64? = nil,
         leaseMilliseconds: Int, waitMilliseconds: Int
     ) -> MutexOutcome {
-        guard !isShutDown else { return .shuttingDown }
         let statistics = context.statistics
         return perform(name, create: true, absent: .busy, full: .tooManyLocks) { entry, step in
+            // Under the shard lock, as for lockgen.
+            guard !isShutDown else { return .shuttingDown }
             let deadline = min(arrival ?? step.now, step.now) + Int64(waitMilliseconds)
             switch entry.lock(
                 mode: mode, requester: requester, ticket: ticket, leaseMilliseconds: leaseMilliseconds,
