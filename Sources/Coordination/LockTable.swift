@@ -183,13 +183,14 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
     ) -> (Result, [LockAction]) {
         var step = LockStep(now: now, tokens: context.tokens)
         let result: Result
-        if shard.entries[key] != nil {
-            shard.holds -= shard.entries[key]!.holdCount
-            shard.waiters -= shard.entries[key]!.waiterCount
-            result = body(&shard.entries[key]!, &step)
-            let entry = shard.entries[key]!
+        if let index = shard.entries.index(forKey: key) {
+            // One hash lookup; `values[index]` mutates the entry in place (no copy of its arrays).
+            shard.holds -= shard.entries.values[index].holdCount
+            shard.waiters -= shard.entries.values[index].waiterCount
+            result = body(&shard.entries.values[index], &step)
+            let entry = shard.entries.values[index]
             if entry.isIdle {
-                shard.entries[key] = nil
+                shard.entries.remove(at: index)
                 shard.timers.schedule(key, at: nil)
                 context.budget.release()
                 activity.subtract(1, ordering: .sequentiallyConsistent)
