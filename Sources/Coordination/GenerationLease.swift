@@ -100,13 +100,15 @@ public struct GenerationLease: LockEntry {
     /// A value was stored under the key: the lease ends and every waiter gets the value.
     public mutating func valueStored(_ step: inout LockStep) {
         advance(&step)
-        if let lease { step.emit(.left(lease.holder)) }
+        let answered = waiters
+        let holder = lease?.holder
         lease = nil
-        for waiter in waiters {
-            step.emit(.deliver(waiter.ticket))
-            step.emit(.left(waiter.ticket.requester))
-        }
         waiters.removeAll()
+        if let holder { leave(holder, &step) }
+        for waiter in answered {
+            step.emit(.deliver(waiter.ticket))
+            leave(waiter.ticket.requester, &step)
+        }
     }
 
     /// `unlockgen`: ends the lease if `token` names it; the oldest waiter in time is elected.
@@ -121,8 +123,8 @@ public struct GenerationLease: LockEntry {
     public mutating func endLease(_ step: inout LockStep) {
         advance(&step)
         guard let lease else { return }
-        step.emit(.left(lease.holder))
         self.lease = nil
+        leave(lease.holder, &step)
         elect(&step)
     }
 
@@ -131,16 +133,17 @@ public struct GenerationLease: LockEntry {
         // BUSY, not the lease.
         if waiters.contains(where: { $0.deadline <= step.now }) {
             let now = step.now
-            for waiter in waiters where waiter.deadline <= now {
-                step.emit(.busy(waiter.ticket))
-                step.emit(.left(waiter.ticket.requester))
-            }
+            let overdue = waiters.filter { $0.deadline <= now }
             waiters.removeAll { $0.deadline <= now }
+            for waiter in overdue {
+                step.emit(.busy(waiter.ticket))
+                leave(waiter.ticket.requester, &step)
+            }
         }
         if let lease, lease.expiresAt <= step.now {
             self.lease = nil
             step.emit(.expired(lease.holder))
-            step.emit(.left(lease.holder))
+            leave(lease.holder, &step)
         }
         elect(&step)
     }
@@ -158,14 +161,23 @@ public struct GenerationLease: LockEntry {
     }
 
     public mutating func shutdown(_ step: inout LockStep) {
-        for waiter in waiters {
-            step.emit(.shuttingDown(waiter.ticket))
-            step.emit(.left(waiter.ticket.requester))
-        }
+        let answered = waiters
         waiters.removeAll()
+        for waiter in answered {
+            step.emit(.shuttingDown(waiter.ticket))
+            leave(waiter.ticket.requester, &step)
+        }
     }
 
     // MARK: - Internals
+
+    /// `requester` gave up one role here; it leaves the index only if it has none left (a
+    /// connection parks one request at a time, but the books must not depend on it).
+    private func leave(_ requester: Requester, _ step: inout LockStep) {
+        if lease?.holder != requester && !waiters.contains(where: { $0.ticket.requester == requester }) {
+            step.emit(.left(requester))
+        }
+    }
 
     /// With no lease held: the oldest waiter gets a lease of its own, counted from now.
     private mutating func elect(_ step: inout LockStep) {

@@ -37,6 +37,22 @@ import Testing
         #expect(h.booksBalance)
     }
 
+    /// A connection parks one request at a time, but the index must not depend on it.
+    @Test func twoRolesOnOneKeyLeaveTheIndexOnlyWithTheLast() {
+        let h = Harness()
+        _ = h.lockgen("k", ticket(1))
+        _ = h.lockgen("k", ticket(2, 1), wait: 10)
+        _ = h.lockgen("k", ticket(2, 2), wait: 1000)
+        h.clock.advance(10)
+        h.leases.fireTimers()
+        #expect(h.sink.timedOut(ticket(2, 1)))
+        #expect(h.booksBalance)
+        h.leases.connectionClosed(requester(2))
+        #expect(h.leases.closeVisits == 1)
+        #expect(h.leases.counts().waiters == 0)
+        #expect(h.booksBalance)
+    }
+
     @Test func timersFireOnlyWhatIsDue() {
         let h = Harness(limit: 10_000)
         for index in 0..<1000 {
@@ -72,6 +88,52 @@ import Testing
         }
         #expect(h.booksBalance)
         // Nobody is ever granted after its deadline: every grant's waiter asked within 30 ms.
+        h.clock.advance(1000)
+        h.leases.fireTimers()
+        h.mutexes.fireTimers()
+        #expect(h.leases.counts().entries == 0 && h.mutexes.counts().entries == 0)
+        #expect(h.budget.count == 0)
+    }
+}
+
+/// Many threads on one pair of tables: nothing deadlocks, the books balance, and once every
+/// connection has closed and time has passed, nothing is left.
+@Suite struct ConcurrentTableTests {
+    @Test func concurrentConnectionsLeaveNothingBehind() async {
+        let h = Harness(limit: 100_000)
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    var generator = SystemRandomNumberGenerator()
+                    for step in 0..<2000 {
+                        let connection = UInt64(worker * 100 + Int.random(in: 0..<10, using: &generator))
+                        let who = ticket(connection, UInt64(step))
+                        let name = "k\(Int.random(in: 0..<16, using: &generator))"
+                        switch Int.random(in: 0..<6, using: &generator) {
+                        case 0:
+                            if case .locked(let token) = h.lock(name, who, wait: 20, lease: 50) {
+                                _ = h.mutexes.unlock(key(name), token: token)
+                            }
+                        case 1: _ = h.lock(name, who, .shared, wait: 20, lease: 50)
+                        case 2:
+                            if case .generate(let token, _) = h.lockgen(name, who, wait: 20, lease: 50) {
+                                _ = h.leases.setgen(key(name), token: token) { Box("v") }
+                            }
+                        case 3: Array(name.utf8).withUnsafeBytes { h.leases.valueStored($0, value: Box("w")) }
+                        case 4: h.leases.connectionClosed(who.requester); h.mutexes.connectionClosed(who.requester)
+                        default: h.clock.advance(1); h.leases.fireTimers(); h.mutexes.fireTimers()
+                        }
+                    }
+                }
+            }
+        }
+        #expect(h.booksBalance)
+        for worker in 0..<4 {
+            for index in 0..<10 {
+                h.leases.connectionClosed(requester(UInt64(worker * 100 + index)))
+                h.mutexes.connectionClosed(requester(UInt64(worker * 100 + index)))
+            }
+        }
         h.clock.advance(1000)
         h.leases.fireTimers()
         h.mutexes.fireTimers()
