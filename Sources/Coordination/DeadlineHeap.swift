@@ -1,23 +1,26 @@
 /// A min-heap of (deadline, key) with at most one deadline per key, which can be moved or removed
 /// in O(log n): the lock tables' timers. Lease ends and waiters' deadlines fire from here, so
 /// nothing scans the whole table once a second.
+@usableFromInline
 struct DeadlineHeap {
     private var items: [(deadline: Int64, key: LockKey)] = []
+
+    @usableFromInline init() {}
     private var positions: [LockKey: Int] = [:]
 
     /// Keys with a deadline.
-    var count: Int { items.count }
+    @usableFromInline var count: Int { items.count }
 
     /// The earliest deadline and its key.
-    var first: (deadline: Int64, key: LockKey)? { items.first }
+    @usableFromInline var first: (deadline: Int64, key: LockKey)? { items.first }
 
     /// The deadline of `key`, if it has one.
-    func deadline(of key: LockKey) -> Int64? {
+    @usableFromInline func deadline(of key: LockKey) -> Int64? {
         positions[key].map { items[$0].deadline }
     }
 
     /// Sets (or, with nil, removes) the deadline of `key`.
-    mutating func schedule(_ key: LockKey, at deadline: Int64?) {
+    @usableFromInline mutating func schedule(_ key: LockKey, at deadline: Int64?) {
         if let index = positions[key] {
             guard let deadline else {
                 remove(at: index)

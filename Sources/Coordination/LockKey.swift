@@ -24,7 +24,7 @@ public struct LockKey: Hashable, Sendable {
     }
 
     /// A shard index for `count` shards (a power of two).
-    func shard(of count: Int) -> Int {
+    @usableFromInline func shard(of count: Int) -> Int {
         // The high bits: the low ones also pick the dictionaries' buckets within a shard.
         Int(truncatingIfNeeded: fingerprint >> 40) & (count - 1)
     }

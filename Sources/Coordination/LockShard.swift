@@ -5,23 +5,24 @@ import Glibc
 /// One shard of a ``LockTable``: a pthread mutex (clean under ThreadSanitizer, unlike
 /// `Synchronization.Mutex`) around the entries, the index of what each connection holds or waits
 /// for, the timers, and running totals for `stats locks`.
+@usableFromInline
 final class LockShard<Entry: LockEntry>: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    var entries: [LockKey: Entry] = [:]
+    @usableFromInline let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    @usableFromInline var entries: [LockKey: Entry] = [:]
     /// Requester → the keys of this shard it holds or waits on: closing costs O(own keys).
-    var owners: [Requester: Set<LockKey>] = [:]
-    var timers = DeadlineHeap()
-    var holds = 0
-    var waiters = 0
+    @usableFromInline var owners: [Requester: Set<LockKey>] = [:]
+    @usableFromInline var timers = DeadlineHeap()
+    @usableFromInline var holds = 0
+    @usableFromInline var waiters = 0
 
-    init() { pthread_mutex_init(mutex, nil) }
+    @usableFromInline init() { pthread_mutex_init(mutex, nil) }
 
     deinit {
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
     }
 
-    @inline(__always)
+    @inlinable
     func withLock<Result>(_ body: (LockShard<Entry>) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
@@ -29,6 +30,7 @@ final class LockShard<Entry: LockEntry>: @unchecked Sendable {
     }
 
     /// Applies the index actions of `step` for `key`.
+    @inlinable
     func index(_ actions: [LockAction], key: LockKey) {
         for action in actions {
             switch action {

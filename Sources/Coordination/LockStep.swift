@@ -20,10 +20,10 @@ public struct LockStep {
     public mutating func emit(_ action: LockAction) { actions.append(action) }
 
     /// Forgets the actions (an entry the table could not admit).
-    mutating func discardActions() { actions.removeAll() }
+    @usableFromInline mutating func discardActions() { actions.removeAll() }
 
     /// Takes the busy action for `ticket` out, if any: the caller answers it directly.
-    mutating func takeBusy(for ticket: WaiterTicket) -> Bool {
+    @usableFromInline mutating func takeBusy(for ticket: WaiterTicket) -> Bool {
         guard let index = actions.firstIndex(of: .busy(ticket)) else { return false }
         actions.remove(at: index)
         return true

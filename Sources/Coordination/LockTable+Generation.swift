@@ -1,4 +1,5 @@
 import Dogpile
+import Synchronization
 
 /// The generation-lease table: `lockgen`, `setgen`, `unlockgen`, and the store's side.
 public typealias LeaseTable<Value> = LockTable<GenerationLease, Value>
@@ -7,6 +8,7 @@ extension LockTable where Entry == GenerationLease {
     /// Decides a `lockgen`. `lookup` reads the store (fresh, stale copy or nothing) and runs under
     /// the key's lock. `arrival` is when the request's bytes were read (monotonic ms; now if
     /// nil): its wait is counted from there.
+    @inlinable
     public func lockgen(
         _ key: LockKey, requester: Requester, ticket: WaiterTicket, arrival: Int64? = nil,
         leaseMilliseconds: Int, waitMilliseconds: Int, lookup: () -> (GenerationDecision.ValueState, Value?)
@@ -45,6 +47,7 @@ extension LockTable where Entry == GenerationLease {
     /// while `token` names the key's live lease. Returns nil for `NOT_OWNER`; otherwise whether
     /// the store succeeded. A successful store ends the lease and hands the value to every
     /// waiter; a failed one changes nothing.
+    @inlinable
     public func setgen(_ key: LockKey, token: UInt64, store: () -> Value?) -> Bool? {
         var stored: Value?
         return perform(key, absent: nil, full: nil, value: { stored }) { entry, step in
@@ -57,23 +60,27 @@ extension LockTable where Entry == GenerationLease {
     }
 
     /// `unlockgen`: ends the lease if `token` names it; the oldest waiter in time is elected.
+    @inlinable
     public func unlockgen(_ key: LockKey, token: UInt64) -> Bool {
         perform(key, absent: false, full: false) { entry, step in entry.release(token, &step) }
     }
 
     /// A value was stored under `key` by any verb: the lease ends and every waiter gets `value`.
+    @inlinable
     public func valueStored(_ key: UnsafeRawBufferPointer, value: Value) {
         guard activity.load(ordering: .sequentiallyConsistent) > 0 else { return }
         perform(LockKey(key), absent: (), full: (), value: { value }) { entry, step in entry.valueStored(&step) }
     }
 
     /// The lease on `key` ends without a value (`delete`): the oldest waiter is elected.
+    @inlinable
     public func endLease(_ key: UnsafeRawBufferPointer) {
         guard activity.load(ordering: .sequentiallyConsistent) > 0 else { return }
         perform(LockKey(key), absent: (), full: ()) { entry, step in entry.endLease(&step) }
     }
 
     /// Ends the leases of every key `matches` selects (invalidation, `flush_all`): O(table size).
+    @inlinable
     public func endLeases(where matches: (LockKey) -> Bool) {
         performAll(where: matches) { entry, step in entry.endLease(&step) }
     }

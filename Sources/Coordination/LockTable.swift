@@ -14,13 +14,17 @@ import Synchronization
 /// racing with a request about to park cannot slip between the two. Stores take the store's lock
 /// first and this table's only after releasing it; this table may take the store's inside its
 /// own. One order, no deadlock.
+///
+/// The table is `@inlinable` so the server's module specializes it for its item type: unspecialized,
+/// every dictionary operation on a generic entry goes through value witnesses, which doubled the
+/// cost of a lock verb in a release build.
 public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
-    private let shards: [LockShard<Entry>]
-    let context: LockTableContext<Value>
-    private let visits = Atomic<UInt64>(0)
-    private let stopped = Atomic<Bool>(false)
+    @usableFromInline let shards: [LockShard<Entry>]
+    @usableFromInline let context: LockTableContext<Value>
+    @usableFromInline let visits = Atomic<UInt64>(0)
+    @usableFromInline let stopped = Atomic<Bool>(false)
     /// Entries plus creating events in flight: zero lets a store skip this table entirely.
-    let activity = Atomic<Int>(0)
+    @usableFromInline let activity = Atomic<Int>(0)
 
     /// Creates an empty table sharing `context` with the other lock table.
     public init(context: LockTableContext<Value>, shardCount: Int = 16) {
@@ -31,10 +35,10 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
 
     /// Entries visited by ``connectionClosed(_:)`` since the start: proves that closing costs what
     /// the connection holds, not the size of the table (`close_visits` in `stats locks`).
-    public var closeVisits: UInt64 { visits.load(ordering: .relaxed) }
+    @inlinable public var closeVisits: UInt64 { visits.load(ordering: .relaxed) }
 
     /// Whether ``shutdown()`` ran: no new holds or waits are admitted after it.
-    public var isShutDown: Bool { stopped.load(ordering: .acquiring) }
+    @inlinable public var isShutDown: Bool { stopped.load(ordering: .acquiring) }
 
     // MARK: - Events on one key
 
@@ -42,6 +46,7 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
     /// carries out the wake-ups. Without an entry, `body` runs on a fresh one if `create` (kept
     /// only if it ends up holding or awaiting something, and only if the budget allows: `full`
     /// otherwise), else the answer is `absent`. `value` is what a `deliver` hands over.
+    @inlinable
     func perform<Result>(
         _ key: LockKey, create: Bool = false, absent: Result, full: Result, now: Int64? = nil,
         value: () -> Value? = { nil }, _ body: (inout Entry, inout LockStep) -> Result
@@ -57,6 +62,7 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
 
     /// A connection closed: its holds end (the queue is served) and its waits are withdrawn.
     /// Visits only the keys the index lists for it.
+    @inlinable
     public func connectionClosed(_ requester: Requester) {
         let now = context.clock.now()
         for shard in shards {
@@ -75,7 +81,7 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
 
     /// Lets time pass on every key whose deadline is due: leases and holds end, waits run out
     /// (`BUSY`), queues are served. Costs O(due keys · log n). Returns how many keys were due.
-    @discardableResult
+    @discardableResult @inlinable
     public func fireTimers(now: Int64? = nil) -> Int {
         let now = now ?? context.clock.now()
         var fired = 0
@@ -100,6 +106,7 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
 
     /// A parked request's own timer fired: time passes on its key, and the answer says whether it
     /// still waits, ran out (and was removed: answer `BUSY`), or was answered through the sink.
+    @inlinable
     public func checkTimers(_ key: LockKey, ticket: WaiterTicket, now: Int64? = nil) -> WaitTimerOutcome {
         perform(key, absent: .answered, full: .answered, now: now) { entry, step in
             entry.advance(&step)
@@ -113,6 +120,7 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
     }
 
     /// Answers every waiter with ``WakeOutcome/shuttingDown`` and admits no new hold or wait.
+    @inlinable
     public func shutdown() {
         stopped.store(true, ordering: .releasing)
         let now = context.clock.now()
@@ -130,6 +138,7 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
 
     /// Runs `body` on every entry whose key `matches` (invalidation, `flush_all`): O(table size),
     /// as those commands are.
+    @inlinable
     func performAll(where matches: (LockKey) -> Bool, _ body: (inout Entry, inout LockStep) -> Void) {
         let now = context.clock.now()
         for shard in shards {
@@ -143,6 +152,7 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
     }
 
     /// Entries (keys or names with a hold or a waiter), holds and waiting requests; O(shards).
+    @inlinable
     public func counts() -> (entries: Int, holds: Int, waiters: Int) {
         var result = (entries: 0, holds: 0, waiters: 0)
         for shard in shards {
@@ -171,33 +181,33 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
 
     // MARK: - Internals
 
-    private func shard(of key: LockKey) -> LockShard<Entry> {
+    @inlinable
+    func shard(of key: LockKey) -> LockShard<Entry> {
         shards[key.shard(of: shards.count)]
     }
 
     /// One event on one key, shard lock held: the entry changes, then the budget, timers, totals
     /// and ownership index follow it. Returns the entry's actions for ``carryOut(_:key:value:)``.
-    private func process<Result>(
+    @inlinable
+    func process<Result>(
         _ shard: LockShard<Entry>, _ key: LockKey, now: Int64, create: Bool, absent: Result, full: Result,
         _ body: (inout Entry, inout LockStep) -> Result
     ) -> (Result, [LockAction]) {
         var step = LockStep(now: now, tokens: context.tokens)
         let result: Result
         if let index = shard.entries.index(forKey: key) {
-            // One hash lookup; `values[index]` mutates the entry in place (no copy of its arrays).
-            shard.holds -= shard.entries.values[index].holdCount
-            shard.waiters -= shard.entries.values[index].waiterCount
-            result = body(&shard.entries.values[index], &step)
-            let entry = shard.entries.values[index]
-            if entry.isIdle {
+            // One hash lookup, and one in-place access to the entry: no copy of its arrays.
+            let (answer, change) = Self.apply(body, to: &shard.entries.values[index], &step)
+            result = answer
+            shard.holds += change.holds
+            shard.waiters += change.waiters
+            if change.idle {
                 shard.entries.remove(at: index)
                 shard.timers.schedule(key, at: nil)
                 context.budget.release()
                 activity.subtract(1, ordering: .sequentiallyConsistent)
-            } else {
-                shard.holds += entry.holdCount
-                shard.waiters += entry.waiterCount
-                shard.timers.schedule(key, at: entry.nextDeadline)
+            } else if change.deadline != change.previousDeadline {
+                shard.timers.schedule(key, at: change.deadline)
             }
         } else if create {
             var entry = Entry()
@@ -217,8 +227,38 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
         return (result, step.actions)
     }
 
+    /// What an event did to an entry, read during the one access to it.
+    @usableFromInline
+    struct Change {
+        @usableFromInline var holds: Int
+        @usableFromInline var waiters: Int
+        @usableFromInline var idle: Bool
+        @usableFromInline var previousDeadline: Int64?
+        @usableFromInline var deadline: Int64?
+
+        @inlinable
+        init(holds: Int, waiters: Int, idle: Bool, previousDeadline: Int64?, deadline: Int64?) {
+            (self.holds, self.waiters, self.idle) = (holds, waiters, idle)
+            (self.previousDeadline, self.deadline) = (previousDeadline, deadline)
+        }
+    }
+
+    /// Runs `body` on `entry` and measures the change (totals, idleness, next deadline).
+    @inlinable
+    static func apply<Result>(
+        _ body: (inout Entry, inout LockStep) -> Result, to entry: inout Entry, _ step: inout LockStep
+    ) -> (Result, Change) {
+        let (holds, waiters, previousDeadline) = (entry.holdCount, entry.waiterCount, entry.nextDeadline)
+        let result = body(&entry, &step)
+        let idle = entry.isIdle
+        return (result, Change(
+            holds: entry.holdCount - holds, waiters: entry.waiterCount - waiters, idle: idle,
+            previousDeadline: previousDeadline, deadline: idle ? nil : entry.nextDeadline))
+    }
+
     /// Counts what the actions say happened and delivers the wake-ups (no lock held).
-    private func carryOut(_ actions: [LockAction], key: LockKey, value: Value?) {
+    @inlinable
+    func carryOut(_ actions: [LockAction], key: LockKey, value: Value?) {
         var wakes: [Wake<Value>] = []
         for action in actions {
             count(action)
@@ -239,6 +279,7 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
     }
 
     /// The stampede counters an action moves.
+    @inlinable
     func count(_ action: LockAction) {
         let statistics = context.statistics
         switch (Entry.kind, action) {
