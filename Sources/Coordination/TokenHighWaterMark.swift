@@ -47,11 +47,11 @@ public struct TokenHighWaterMark: Sendable {
         // one, or two tests) must never rename each other's half-written file.
         let temporary = "\(path).\(getpid()).\(Self.writes.wrappingAdd(1, ordering: .relaxed).newValue).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard descriptor >= 0 else { throw failure("cannot write the fencing-token high-water mark", at: temporary) }
+        guard descriptor >= 0 else { throw failure("cannot write the fencing-token high-water mark") }
         let text = Array("\(mark)\n".utf8)
         let written = text.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
         guard written == text.count, fsync(descriptor) == 0 else {
-            let error = failure("cannot write the fencing-token high-water mark", at: temporary)
+            let error = failure("cannot write the fencing-token high-water mark")
             close(descriptor)
             unlink(temporary)
             throw error
