@@ -9,6 +9,10 @@ import Darwin
 /// memcached's coarse clock: seconds since a little before the server started, advanced by a
 /// timer. Item expiry is kept on this clock, and protocol exptimes are converted with memcached's
 /// `realtime()` rules.
+///
+/// As memcached's, it advances with `CLOCK_MONOTONIC`: a wall-clock step (NTP, a VM restore,
+/// an operator) neither expires every item at once nor keeps them forever. The wall clock is read
+/// once, at start, and only converts absolute exptimes (and reports `time`).
 public final class ServerClock: Sendable {
     /// Relative exptimes up to 30 days; anything larger is an absolute Unix time.
     public static let maximumRelativeExptime: Int64 = 60 * 60 * 24 * 30
@@ -18,25 +22,45 @@ public final class ServerClock: Sendable {
     private let current: Atomic<UInt32>
     /// `CLOCK_MONOTONIC` milliseconds when the reading last changed.
     private let tickedAt = Atomic<Int64>(ServerClock.monotonicMilliseconds())
+    private let monotonicSeconds: @Sendable () -> Int64
+    private let monotonicStart: Int64
 
     /// Starts a clock that reads a couple of seconds at `unixNow`, as memcached's does, so that
-    /// "already expired" can be represented by 1.
-    public init(unixNow: Int64 = Int64(time(nil))) {
+    /// "already expired" can be represented by 1. `monotonicSeconds` is the clock it advances
+    /// with (injected by tests).
+    public init(unixNow: Int64 = Int64(time(nil)), monotonicSeconds: @escaping @Sendable () -> Int64 = ServerClock.monotonicSeconds) {
         epoch = unixNow - 2
         current = Atomic(2)
+        self.monotonicSeconds = monotonicSeconds
+        monotonicStart = monotonicSeconds()
     }
 
     /// The current reading.
-
     public var now: UInt32 { current.load(ordering: .relaxed) }
 
-    /// Advances the clock to the wall clock; called once a second by the server.
-    public func tick(unixNow: Int64 = Int64(time(nil))) {
-        let reading = UInt32(truncatingIfNeeded: max(unixNow - epoch, 2))
+    /// Advances the clock by the monotonic time since start; called once a second by the server.
+    public func tick() {
+        advance(toElapsed: monotonicSeconds() - monotonicStart)
+    }
+
+    /// Sets the clock as if `unixNow - start` seconds had passed (tests drive time this way).
+    public func tick(unixNow: Int64) {
+        advance(toElapsed: unixNow - (epoch + 2))
+    }
+
+    private func advance(toElapsed elapsed: Int64) {
+        let reading = UInt32(truncatingIfNeeded: max(elapsed + 2, 2))
         if reading != current.load(ordering: .relaxed) {
             tickedAt.store(ServerClock.monotonicMilliseconds(), ordering: .relaxed)
         }
         current.store(reading, ordering: .relaxed)
+    }
+
+    /// Seconds on `CLOCK_MONOTONIC`.
+    @Sendable public static func monotonicSeconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec)
     }
 
     /// Converts a protocol exptime (seconds) to a clock reading: 0 is never, negative is already

@@ -31,6 +31,23 @@ public final class CoordinationStatistics: Sendable {
     /// All zero.
     public init() {}
 
+    /// Every counter back to zero (`stats reset`).
+    public func reset() {
+        // Atomics are not copyable: no array of them to loop over.
+        lockgenHits.store(0, ordering: .relaxed)
+        lockgenStale.store(0, ordering: .relaxed)
+        lockgenGen.store(0, ordering: .relaxed)
+        lockgenWaits.store(0, ordering: .relaxed)
+        lockgenTimeouts.store(0, ordering: .relaxed)
+        lockgenEarly.store(0, ordering: .relaxed)
+        lockgenEarlyBeatExpiry.store(0, ordering: .relaxed)
+        leasesExpired.store(0, ordering: .relaxed)
+        mutexLocked.store(0, ordering: .relaxed)
+        mutexWaits.store(0, ordering: .relaxed)
+        mutexTimeouts.store(0, ordering: .relaxed)
+        mutexExpired.store(0, ordering: .relaxed)
+    }
+
     /// The counters by their `stats` names, in PROTOCOL.md's order.
     public var all: [(String, UInt64)] {
         [

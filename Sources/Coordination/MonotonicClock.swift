@@ -2,10 +2,16 @@
 import Glibc
 #endif
 
-/// Milliseconds on the monotonic clock: leases and waits are measured here, so a wall-clock jump
+/// Milliseconds on `CLOCK_MONOTONIC`: leases and waits are measured here, so a wall-clock jump
 /// never ends a lease early or late.
-public enum MonotonicClock {
+public struct MonotonicClock: MillisecondClock {
+    /// The system's monotonic clock.
+    public init() {}
+
     /// The current reading.
+    public func now() -> Int64 { Self.milliseconds() }
+
+    /// The current reading, without an instance.
     public static func milliseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)

@@ -15,7 +15,7 @@ extension Connection {
         // value is stale" never gets one for a fresh value.
         let draw = early ? EarlyRecomputeDraw(beta: region.earlyRecomputeBeta, uniform: random.nextUniform()) : nil
         let outcome = state.leases.lockgen(
-            key, requester: requester, ticket: ticket, leaseMilliseconds: leaseMilliseconds,
+            key, requester: requester, ticket: ticket, arrival: lastReadMilliseconds, leaseMilliseconds: leaseMilliseconds,
             waitMilliseconds: waitMilliseconds ?? region.lockWaitMilliseconds
         ) {
             let (freshness, item) = region.store.generationLookup(keyBytes, early: draw)
@@ -23,18 +23,20 @@ extension Connection {
         }
         switch outcome {
         case .hit(let item):
-            appendValue(unsafeDowncast(item, to: Item.self), key: keyBytes, withCAS: true)
+            appendValue(item, key: keyBytes, withCAS: true)
             output.append("HIT\r\n")
         case .generate(let token, let stale):
-            if let stale { appendValue(unsafeDowncast(stale, to: Item.self), key: keyBytes, withCAS: true) }
+            if let stale { appendValue(stale, key: keyBytes, withCAS: true) }
             appendTokenLine("GEN ", token)
         case .stale(let item):
-            appendValue(unsafeDowncast(item, to: Item.self), key: keyBytes, withCAS: true)
+            appendValue(item, key: keyBytes, withCAS: true)
             output.append("STALE\r\n")
         case .busy:
             output.append("BUSY\r\n")
         case .tooManyLocks:
             output.append("SERVER_ERROR too many locks\r\n")
+        case .shuttingDown:
+            output.append("SERVER_ERROR shutting down\r\n")
         case .parked(let nextCheck):
             park(ParkedRequest(kind: .generation, key: key, ticket: ticket), until: nextCheck)
         }
@@ -44,9 +46,9 @@ extension Connection {
         let keyBytes = request.key.bytes(in: buffer)
         let region = state.regions.region(for: keyBytes)
         statistics.add(.cmdSet)
-        var completed: LeaseTable.CompletedLease?
+        var completed: CompletedLease?
         var beatExpiry = false
-        let result = state.leases.setgen(LockKey(keyBytes), token: request.unique) { lease -> AnyObject? in
+        let result = state.leases.setgen(LockKey(keyBytes), token: request.unique) { lease -> Item? in
             // An early regeneration that lands while the old value is still fresh beat expiry.
             if lease.early { beatExpiry = region.store.generationLookup(keyBytes).0 == .fresh }
             let (outcome, item) = region.store.storeReturningItem(
@@ -89,19 +91,21 @@ extension Connection {
             }
             switch outcome {
             case .hit(let item):
-                appendValue(unsafeDowncast(item, to: Item.self), key: keyBytes, withCAS: true)
+                appendValue(item, key: keyBytes, withCAS: true)
                 output.append("HIT\r\n")
             case .generate(let token, let stale):
-                if let stale { appendValue(unsafeDowncast(stale, to: Item.self), key: keyBytes, withCAS: true) }
+                if let stale { appendValue(stale, key: keyBytes, withCAS: true) }
                 appendTokenLine("GEN ", token)
             case .stale(let item):
-                appendValue(unsafeDowncast(item, to: Item.self), key: keyBytes, withCAS: true)
+                appendValue(item, key: keyBytes, withCAS: true)
                 output.append("STALE\r\n")
             case .busy, .parked:
                 // wait 0 never parks; `.parked` cannot happen, and would be a MISS if it did.
                 output.append("MISS\r\n")
             case .tooManyLocks:
                 output.append("SERVER_ERROR too many locks\r\n")
+            case .shuttingDown:
+                output.append("SERVER_ERROR shutting down\r\n")
             }
         }
         output.append("END\r\n")
@@ -117,12 +121,13 @@ extension Connection {
         let ticket = nextTicket()
         let outcome = state.mutexes.lock(
             key, mode: shared ? .shared : .exclusive, requester: requester, ticket: ticket,
-            leaseMilliseconds: leaseMilliseconds,
+            arrival: lastReadMilliseconds, leaseMilliseconds: leaseMilliseconds,
             waitMilliseconds: waitMilliseconds ?? state.mutexLockWait.load(ordering: .relaxed))
         switch outcome {
         case .locked(let token): appendTokenLine("LOCKED ", token)
         case .busy: output.append("BUSY\r\n")
         case .tooManyLocks: output.append("SERVER_ERROR too many locks\r\n")
+        case .shuttingDown: output.append("SERVER_ERROR shutting down\r\n")
         case .parked(let nextCheck): park(ParkedRequest(kind: .mutex, key: key, ticket: ticket), until: nextCheck)
         }
     }
@@ -152,24 +157,27 @@ extension Connection {
     }
 
     /// A table answered the parked request (through the worker's mailbox).
-    func wake(sequence: UInt64, outcome: WakeOutcome) {
-        guard let request = parked, request.ticket.sequence == sequence else {
-            // Not waiting for this any more: give back anything it grants.
-            if case .granted(let token) = outcome { giveBack(token, sequence: sequence) }
+    func wake(_ wake: Wake<Item>) {
+        guard let request = parked, request.ticket == wake.ticket else {
+            // Not waiting for this any more: a grant is given back, or it would block everyone
+            // until its lease ends.
+            state.giveBack(wake)
             return
         }
         var shuttingDown = false
-        switch (request.kind, outcome) {
+        switch (request.kind, wake.outcome) {
         case (.generation, .value(let item)):
             state.coordinationStatistics.lockgenHits.increment()
             request.key.bytes.withUnsafeBytes { key in
-                appendValue(unsafeDowncast(item, to: Item.self), key: key, withCAS: true)
+                appendValue(item, key: key, withCAS: true)
             }
             output.append("HIT\r\n")
         case (.generation, .granted(let token)):
             appendTokenLine("GEN ", token)
         case (.mutex, .granted(let token)):
             appendTokenLine("LOCKED ", token)
+        case (_, .timedOut):
+            output.append("BUSY\r\n")
         case (_, .shuttingDown), (.mutex, .value):
             output.append("SERVER_ERROR shutting down\r\n")
             // Nothing pipelined behind it runs: the server is going away.
@@ -181,10 +189,9 @@ extension Connection {
 
     func parkTimerFired() {
         guard let request = parked else { return }
-        let now = MonotonicClock.milliseconds()
         let outcome = request.kind == .generation
-            ? state.leases.checkTimers(request.key, ticket: request.ticket, now: now)
-            : state.mutexes.checkTimers(request.key, ticket: request.ticket, now: now)
+            ? state.leases.checkTimers(request.key, ticket: request.ticket)
+            : state.mutexes.checkTimers(request.key, ticket: request.ticket)
         switch outcome {
         case .waiting(let nextCheck):
             armParkTimer(at: nextCheck)
@@ -205,12 +212,6 @@ extension Connection {
         parked = nil
         state.leases.connectionClosed(requester)
         state.mutexes.connectionClosed(requester)
-    }
-
-    private func giveBack(_ token: UInt64, sequence: UInt64) {
-        // Only possible for a wait this connection no longer tracks; closing releases it anyway,
-        // so this is a safety net for a logic error, not a normal path.
-        state.logger.warning("unexpected grant for an unknown wait", metadata: ["token": "\(token)", "sequence": "\(sequence)"])
     }
 
     private func appendTokenLine(_ prefix: StaticString, _ token: UInt64) {

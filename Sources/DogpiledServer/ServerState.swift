@@ -5,6 +5,10 @@ import Logging
 import MemcacheProtocol
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What every worker shares: the store, the clock, the limits and the server-wide counters.
 public final class ServerState: Sendable {
     /// The version reported by `version` and `stats`: the memcached release whose protocol
@@ -17,9 +21,9 @@ public final class ServerState: Sendable {
     /// The regions and their stores.
     public let regions: RegionSet
     /// Generation leases (`lockgen`).
-    public let leases: LeaseTable
+    public let leases: LeaseTable<Item>
     /// Named mutexes (`lock`, `rlock`).
-    public let mutexes: MutexTable
+    public let mutexes: MutexTable<Item>
     /// The stampede counters.
     public let coordinationStatistics = CoordinationStatistics()
     /// Lease and mutex entries in use against `max_locks`.
@@ -75,9 +79,18 @@ public final class ServerState: Sendable {
         self.regions = try RegionSet(
             settings: configuration.regions, totalMemory: configuration.memoryLimitBytes,
             base: storeConfiguration, clock: clock)
-        let tokens = FencingTokens()
+        // Tokens must not go backwards across a restart even if the wall clock does: with a state
+        // directory they start above the mark kept there (and refuse to start if it cannot be
+        // written); without one, the wall clock is all there is.
+        let stateDirectory = configuration.stateDirectory ?? Self.systemdStateDirectory()
+        let tokens = try FencingTokens(stateDirectory: stateDirectory) { [logger] error in
+            logger.error("fencing tokens: \(error); tokens stay above the wall-clock floor only")
+        }
+        if stateDirectory == nil {
+            logger.warning("no state directory (--state-dir): fencing tokens start from the wall clock and could go backwards after a restart with the clock behind")
+        }
         self.lockBudget = LockBudget(limit: configuration.maxLocks)
-        let shared = LockTableContext(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
+        let shared = LockTableContext<Item>(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
         self.leases = LeaseTable(context: shared)
         self.mutexes = MutexTable(context: shared)
         self.verbosity = verbosity ?? Verbosity(configuration.verbosity)
@@ -85,6 +98,13 @@ public final class ServerState: Sendable {
         self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }
         self.inputBudget = InputBufferBudget(limit: configuration.effectiveInputBufferLimit)
         self.startedAt = clock.epoch + 2
+    }
+
+    /// systemd's `StateDirectory=` (the first path of `$STATE_DIRECTORY`), when no directory was
+    /// given.
+    static func systemdStateDirectory() -> String? {
+        guard let value = getenv("STATE_DIRECTORY") else { return nil }
+        return String(cString: value).split(separator: ":").first.map(String.init)
     }
 
     /// A counter summed over all workers.
@@ -105,6 +125,16 @@ extension ServerState {
         }
     }
 
+    /// Gives back a grant whose waiter no longer waits for it (it ran out, closed, or the server
+    /// is stopping): otherwise it would block everyone until its lease ends.
+    func giveBack(_ wake: Wake<Item>) {
+        guard case .granted(let token) = wake.outcome else { return }
+        switch wake.kind {
+        case .generation: _ = leases.unlockgen(wake.key, token: token)
+        case .mutex: _ = mutexes.unlock(wake.key, token: token)
+        }
+    }
+
     /// Store counters summed over every region.
     func storeStatistics() -> StoreStatistics {
         var total = StoreStatistics()
@@ -112,10 +142,11 @@ extension ServerState {
         return total
     }
 
-    /// `stats reset`: zeroes the request counters.
+    /// `stats reset`: zeroes the request counters, the stampede counters included.
     func resetStatistics() {
         for statistics in workerStatistics { statistics.reset() }
         for region in regions.all { region.store.resetStatistics() }
+        coordinationStatistics.reset()
         totalConnections.store(0, ordering: .relaxed)
         rejectedConnections.store(0, ordering: .relaxed)
     }

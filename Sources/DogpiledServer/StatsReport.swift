@@ -158,11 +158,13 @@ struct StatsReport {
             ("max_locks", String(state.configuration.maxLocks)),
             ("entries", String(state.lockBudget.count)),
             ("generation_keys", String(leases.entries)),
-            ("generation_leases", String(leases.leases)),
+            ("generation_leases", String(leases.holds)),
             ("generation_waiters", String(leases.waiters)),
             ("mutexes", String(mutexes.entries)),
             ("mutex_holds", String(mutexes.holds)),
             ("mutex_waiters", String(mutexes.waiters)),
+            // Entries visited by connection closes: O(what each connection held), not the table.
+            ("close_visits", String(state.leases.closeVisits + state.mutexes.closeVisits)),
         ]
     }
 

@@ -1,3 +1,4 @@
+import CacheStore
 import Coordination
 import Synchronization
 
@@ -13,21 +14,16 @@ final class WakeRouter: WakeSink, @unchecked Sendable {
 
     /// One message per worker for a whole batch: a value stored for 200 waiters costs each
     /// worker one mailbox post and one wake-up, not 50.
-    func wake(_ tickets: [WaiterTicket], _ outcome: WakeOutcome) {
+    func wake(_ wakes: [Wake<Item>]) {
         let workers = installed.withLock { $0 }
-        var perWorker: [Int: [(connection: UInt64, sequence: UInt64)]] = [:]
-        for ticket in tickets {
-            perWorker[ticket.requester.worker, default: []].append((ticket.requester.connection, ticket.sequence))
+        if wakes.count == 1, let wake = wakes.first {
+            if workers.indices.contains(wake.ticket.requester.worker) { workers[wake.ticket.requester.worker].post(.wake(wakes)) }
+            return
         }
-        for (index, waiters) in perWorker where workers.indices.contains(index) {
-            workers[index].post(.wakeMany(waiters, outcome: outcome))
+        var perWorker: [Int: [Wake<Item>]] = [:]
+        for wake in wakes { perWorker[wake.ticket.requester.worker, default: []].append(wake) }
+        for (index, batch) in perWorker where workers.indices.contains(index) {
+            workers[index].post(.wake(batch))
         }
-    }
-
-    func wake(_ ticket: WaiterTicket, _ outcome: WakeOutcome) {
-        let worker = installed.withLock { workers in
-            workers.indices.contains(ticket.requester.worker) ? workers[ticket.requester.worker] : nil
-        }
-        worker?.post(.wake(connection: ticket.requester.connection, sequence: ticket.sequence, outcome: outcome))
     }
 }

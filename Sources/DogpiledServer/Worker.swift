@@ -15,10 +15,8 @@ public final class Worker: EventHandler, @unchecked Sendable {
     public enum Message {
         /// A new client socket to serve.
         case adopt(descriptor: Int32)
-        /// A parked request of connection `connection` is answered.
-        case wake(connection: UInt64, sequence: UInt64, outcome: WakeOutcome)
-        /// Several parked requests get the same answer.
-        case wakeMany([(connection: UInt64, sequence: UInt64)], outcome: WakeOutcome)
+        /// Parked requests of this worker's connections are answered.
+        case wake([Wake<Item>])
         /// Stop: read nothing more, let queued replies drain for up to `drainMilliseconds`, then
         /// close every connection and end the loop.
         case stop(drainMilliseconds: Int)
@@ -95,11 +93,15 @@ public final class Worker: EventHandler, @unchecked Sendable {
             let connection = Connection(descriptor: descriptor, serial: serial, worker: self)
             connections[serial] = connection
             connection.start()
-        case .wake(let serial, let sequence, let outcome):
-            // A connection that closed meanwhile has already given back what it held.
-            connections[serial]?.wake(sequence: sequence, outcome: outcome)
-        case .wakeMany(let waiters, let outcome):
-            for waiter in waiters { connections[waiter.connection]?.wake(sequence: waiter.sequence, outcome: outcome) }
+        case .wake(let wakes):
+            for wake in wakes {
+                if let connection = connections[wake.ticket.requester.connection] {
+                    connection.wake(wake)
+                } else {
+                    // Closed meanwhile: a grant made after its close must still be given back.
+                    state.giveBack(wake)
+                }
+            }
         case .stop(let drainMilliseconds):
             stopping = true
             idleTimer?.free()

@@ -1,5 +1,6 @@
 import CacheStore
 import Foundation
+import Synchronization
 import Testing
 
 /// memcached's coarse clock and its `realtime()` exptime conversion (spec §8).
@@ -36,6 +37,22 @@ struct ServerClockTests {
         let clock = ServerClock(unixNow: Self.t0)
         clock.tick(unixNow: Self.t0 - 100)
         #expect(clock.now == 2)
+    }
+
+    /// Item 10: the wall clock jumps an hour back, then a day forward; expiry follows only the
+    /// monotonic clock, as memcached's does.
+    @Test func ticksFollowTheMonotonicClockNotTheWallClock() {
+        let monotonic = Atomic<Int64>(50_000)
+        let clock = ServerClock(unixNow: Self.t0) { monotonic.load(ordering: .relaxed) }
+        let expiry = clock.expiry(fromProtocol: 10)
+        monotonic.add(5, ordering: .relaxed)
+        clock.tick()
+        #expect(clock.now == 7)
+        #expect(expiry > clock.now)
+        monotonic.add(5, ordering: .relaxed)
+        clock.tick()
+        #expect(clock.now == 12)
+        #expect(expiry <= clock.now)
     }
 
     @Test func zeroMeansNever() {
