@@ -214,6 +214,8 @@ final class Connection: EventHandler {
 
     /// Writes what the socket takes and reports how much remains.
     private func writeOutput() -> Action {
+        // A refused append left a reply incomplete: close rather than send part of it.
+        if output.failed { return machine.writeFailed() }
         while output.count > 0 {
             let written = output.write(to: descriptor)
             if written > 0 {

@@ -3,9 +3,14 @@ import Synchronization
 
 /// A connection's pending output: a libevent `evbuffer`, written with `writev` and able to hold
 /// references to bytes owned elsewhere (a large cached value) instead of copies.
+///
+/// An append libevent refuses (out of memory) sets ``failed`` for good: what is queued may then
+/// be missing part of a reply, so the connection must close rather than send it.
 public final class OutputBuffer {
     /// The underlying `evbuffer *`.
     public let raw: OpaquePointer
+    /// Some append failed: the queued bytes are not a whole sequence of replies any more.
+    public private(set) var failed = false
 
     /// Creates an empty buffer.
     public init() {
@@ -20,12 +25,12 @@ public final class OutputBuffer {
     /// Appends a copy of `bytes`.
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        evbuffer_add(raw, base, bytes.count)
+        if evbuffer_add(raw, base, bytes.count) != 0 { failed = true }
     }
 
     /// Appends a literal.
     public func append(_ text: StaticString) {
-        evbuffer_add(raw, text.utf8Start, text.utf8CodeUnitCount)
+        if evbuffer_add(raw, text.utf8Start, text.utf8CodeUnitCount) != 0 { failed = true }
     }
 
     /// Appends the UTF-8 bytes of `string` (for rare replies such as `stats`).
@@ -38,18 +43,32 @@ public final class OutputBuffer {
     /// wrote.
     public func write(maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
         var vector = iovec()
-        guard evbuffer_reserve_space(raw, maximum, &vector, 1) >= 1 else { return }
+        guard evbuffer_reserve_space(raw, maximum, &vector, 1) >= 1 else {
+            failed = true
+            return
+        }
         let written = body(UnsafeMutableRawBufferPointer(start: vector.iov_base, count: maximum))
         vector.iov_len = written
-        evbuffer_commit_space(raw, &vector, 1)
+        if evbuffer_commit_space(raw, &vector, 1) != 0 { failed = true }
     }
 
     /// Appends `bytes` without copying; `owner` is retained until libevent is done with them.
     public func appendReference(_ bytes: UnsafeRawBufferPointer, owner: AnyObject) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        let context = Unmanaged.passRetained(owner).toOpaque()
+        let retained = Unmanaged.passRetained(owner)
         Self.referenced.add(bytes.count, ordering: .relaxed)
-        evbuffer_add_reference(raw, base, bytes.count, releaseOwner, context)
+        if evbuffer_add_reference(raw, base, bytes.count, releaseOwner, retained.toOpaque()) != 0 {
+            // libevent did not take it, so it will never call back: give the retain back here.
+            Self.referenced.subtract(bytes.count, ordering: .relaxed)
+            retained.release()
+            failed = true
+        }
+    }
+
+    /// Makes every later append fail, as an out-of-memory libevent would (`evbuffer_freeze` of the
+    /// end): for tests of the failure path.
+    func refuseAppends() {
+        evbuffer_freeze(raw, 0)
     }
 
     /// Bytes that queued output of every connection holds by reference (values sent without a
