@@ -42,7 +42,7 @@ public final class Store: @unchecked Sendable {
 
     /// The freshness rules as of now.
     @inline(__always)
-    private func policy() -> StalePolicy {
+    func policy() -> StalePolicy {
         StalePolicy(
             now: clock.now, staleTTL: staleSeconds.load(ordering: .relaxed),
             softInvalidatedThrough: softInvalidatedThrough.load(ordering: .relaxed),
@@ -56,13 +56,13 @@ public final class Store: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func shard(for hash: UInt64) -> Shard {
+    func shard(for hash: UInt64) -> Shard {
         shards[shardShift == 64 ? 0 : Int(truncatingIfNeeded: hash >> shardShift)]
     }
 
     /// The next CAS unique: one increasing counter for the whole store.
     @inline(__always)
-    private func nextCAS() -> UInt64 {
+    func nextCAS() -> UInt64 {
         casSequence.next()
     }
 
@@ -91,6 +91,10 @@ public final class Store: @unchecked Sendable {
         defer { shard.unlock() }
         switch shard.find(key, hash: hash, rules) {
         case .live(let item):
+            // Meta's marks (docs/protocol.md, "Meta and lock verbs on one key"): an `mg N`
+            // placeholder is a claim, not a value; an `md I` item is due for regeneration.
+            if item.header.status & Item.Status.placeholder != 0 { return (.missing, nil) }
+            if item.header.status & Item.Status.metaStale != 0 { return (.stale, item) }
             shard.bump(item, now: rules.now)
             return (.fresh, item)
         case .stale(let item):
@@ -161,7 +165,7 @@ public final class Store: @unchecked Sendable {
     }
 
     /// The value of `existing` with `value` added at one end; nil when the result is too large.
-    private func combine(_ existing: Item, with value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, prepend: Bool) -> Item? {
+    func combine(_ existing: Item, with value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, prepend: Bool) -> Item? {
         let oldCount = Int(existing.header.valueCount)
         let total = oldCount + value.count
         guard configuration.itemFits(key.count, existing.header.flags, total) else { return nil }
@@ -179,7 +183,7 @@ public final class Store: @unchecked Sendable {
     /// Links `fresh` in place of `existing` (if any), making room first. Requires the shard lock.
     /// `dropOnFailure`: a `set` that cannot be stored removes the old value, as memcached does,
     /// so a failed write never leaves stale data behind.
-    private func replace(
+    func replace(
         _ existing: Item?, with fresh: Item, hash: UInt64, in shard: Shard, _ rules: StalePolicy,
         dropOnFailure: Bool = false
     ) -> StoreOutcome {

@@ -72,6 +72,8 @@ extension Connection {
             invalidate(region, hard: hard, buffer)
         case .metaNoop:
             output.append("MN\r\n")
+        case .meta(let request):
+            executeMeta(request, buffer)
         case .quit:
             beginClosing()
         case .stats(let arguments):

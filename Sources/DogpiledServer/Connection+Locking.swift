@@ -23,6 +23,7 @@ extension Connection {
             appendValue(unsafeDowncast(item, to: Item.self), key: keyBytes, withCAS: true)
             output.append("HIT\r\n")
         case .generate(let token, let stale):
+            region.store.markWinTokenSent(keyBytes)  // meta readers see `Z` while this runs
             if let stale { appendValue(unsafeDowncast(stale, to: Item.self), key: keyBytes, withCAS: true) }
             appendTokenLine("GEN ", token)
         case .stale(let item):
