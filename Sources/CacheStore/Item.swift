@@ -41,6 +41,8 @@ public final class Item: ManagedBuffer<ItemHeader, UInt8> {
         static let placeholder: UInt8 = 32
         /// The bits a value keeps when it is updated in place (meta's, not the link state).
         static let metaBits: UInt8 = metaStale | winTokenSent | binaryKey
+        /// What an in-place update (memcached's incr/decr that fits) leaves as it was.
+        static let inPlaceBits: UInt8 = metaBits | fetched
     }
 
     /// Allocates an item and copies the key and value into it.

@@ -98,7 +98,7 @@ extension Store {
             break
         case .add:
             if let existing {
-                shard.bump(existing, now: rules.now)
+                shard.bumpKeepingFetched(existing, now: rules.now)
                 return (.notStored, nil)
             }
         case .replace:
@@ -106,7 +106,8 @@ extension Store {
         case .compareAndSwap:
             guard let existing else { return (.notFound, nil) }
             if existing.header.cas != compareCAS {
-                guard invalidate, compareCAS < existing.header.cas else { return (.exists, nil) }
+                // (A CAS of 0 never counts as older: memcached answers EX.)
+                guard invalidate, compareCAS != 0, compareCAS < existing.header.cas else { return (.exists, nil) }
                 fresh!.header.exptime = existing.header.exptime
                 fresh!.header.status |= Item.Status.metaStale | (existing.header.status & Item.Status.winTokenSent)
             }
@@ -156,7 +157,8 @@ extension Store {
     /// `compareCAS` must match; increments wrap, decrements stop at 0; a shorter result keeps the
     /// value's length, padded with spaces, and the item's meta marks, as memcached's in-place
     /// update does). On a miss with `vivify`, the item is created holding `vivify.initial`.
-    /// `hitExptime` / `createdExptime`: the exptime the request's `T`/`N` flags leave.
+    /// `hitExptime` / `createdExptime`: the exptime the request's `T`/`N` flags leave (`T` only
+    /// sticks when the result fits in place, as in memcached).
     public func metaArithmetic(
         _ key: UnsafeRawBufferPointer, increment: Bool, delta: UInt64, compareCAS: UInt64,
         vivify: UInt64?, hitExptime: UInt32?, createdExptime: UInt32?,
@@ -185,13 +187,15 @@ extension Store {
         var digits = DecimalDigits(result)
         let inPlace = digits.count <= oldCount
         let previousExptime = existing.header.exptime
+        // memcached applies T to the item it updated in place; a longer result is a new item
+        // made with the old exptime, and T then lands on the replaced one (so is lost).
         let fresh = Item.make(
-            key: key, flags: existing.header.flags, exptime: hitExptime ?? previousExptime,
+            key: key, flags: existing.header.flags, exptime: inPlace ? (hitExptime ?? previousExptime) : previousExptime,
             valueCount: inPlace ? oldCount : digits.count
         ) { target in
             digits.copy(into: target)
         }
-        if inPlace { fresh.header.status = existing.header.status & Item.Status.metaBits }
+        if inPlace { fresh.header.status = existing.header.status & Item.Status.inPlaceBits }
         guard replace(existing, with: fresh, hash: hash, in: shard, rules) == .stored else { return (.outOfMemory, nil) }
         return (.value(result, cas: fresh.header.cas, exptime: previousExptime, created: false), fresh)
     }

@@ -146,7 +146,7 @@ public final class Store: @unchecked Sendable {
             break
         case .add:
             if let existing {
-                shard.bump(existing, now: now)
+                shard.bumpKeepingFetched(existing, now: now)
                 return (.notStored, nil)
             }
         case .replace:
@@ -266,6 +266,8 @@ public final class Store: @unchecked Sendable {
         let fresh = Item.make(key: key, flags: existing.header.flags, exptime: existing.header.exptime, valueCount: length) { target in
             digits.copy(into: target)
         }
+        // A result that fits is memcached's in-place update: the item keeps its marks.
+        if length == oldCount { fresh.header.status = existing.header.status & Item.Status.inPlaceBits }
         guard replace(existing, with: fresh, hash: hash, in: shard, rules) == .stored else { return .outOfMemory }
         return .value(result)
     }

@@ -21,6 +21,8 @@ public final class LeaseTable: @unchecked Sendable {
         var token: UInt64
         var holder: Requester
         var expiresAt: Int64
+        /// Taken for a meta command's recache win (`W`) rather than by `lockgen`.
+        var meta = false
     }
 
     struct Waiter {
@@ -107,6 +109,25 @@ public final class LeaseTable: @unchecked Sendable {
                 shared.statistics.lockgenWaits.increment()
                 return .parked(nextCheck: min(deadline, lease.expiresAt))
             }
+        }
+    }
+
+    /// A meta command (`mg`) is handing out a recache win (`W`) on `key`: the winner takes the
+    /// key's generation lease, so `lockgen` callers wait behind it as behind any regenerator.
+    /// Refused (false: the client is told `Z`) only while a `lockgen` lease of another
+    /// connection is live; a lease from an earlier meta win is taken over, since memcached's own
+    /// item marks already decided this win. A full table does not cost the client its win.
+    public func claimMetaWin(_ key: LockKey, requester: Requester, leaseMilliseconds: Int) -> Bool {
+        activity.add(1, ordering: .sequentiallyConsistent)
+        defer { activity.subtract(1, ordering: .sequentiallyConsistent) }
+        return shards[key].withLock { shard in
+            let now = MonotonicClock.milliseconds()
+            if let entry = shard.entries[key] { expireIfDue(entry, key: key, in: shard, now: now) }
+            // A lockgen lease stands: another connection's refuses the win, this one's keeps its token.
+            if let lease = shard.entries[key]?.lease, !lease.meta { return lease.holder == requester }
+            guard let entry = shard.entries[key] ?? makeEntry(key, in: shard) else { return true }
+            entry.lease = Lease(token: shared.tokens.next(), holder: requester, expiresAt: now + Int64(leaseMilliseconds), meta: true)
+            return true
         }
     }
 

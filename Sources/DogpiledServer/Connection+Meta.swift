@@ -168,21 +168,11 @@ extension Connection {
         return min(max(seconds, 1), 3600) * 1000
     }
 
-    /// Takes a generation lease for this connection's meta win. False when the lease table
-    /// refuses it because someone already holds the key's lease (a lockgen regeneration, or an
-    /// earlier meta win still running). A full lock table does not cost the client its win.
+    /// Takes the key's generation lease for this connection's meta win (so lockgen callers wait
+    /// behind it); false when a lockgen regeneration already holds it.
     func claimMetaWin(_ key: UnsafeRawBufferPointer, leaseMilliseconds: Int) -> Bool {
         usedLocks = true
-        waitSequence &+= 1
-        let ticket = WaiterTicket(requester: requester, sequence: waitSequence)
-        let outcome = state.leases.lockgen(
-            LockKey(key), requester: requester, ticket: ticket, leaseMilliseconds: leaseMilliseconds,
-            waitMilliseconds: 0
-        ) { (.missing, nil) }
-        switch outcome {
-        case .busy: return false
-        default: return true
-        }
+        return state.leases.claimMetaWin(LockKey(key), requester: requester, leaseMilliseconds: leaseMilliseconds)
     }
 
     /// `EN`/`NF`/`EX` followed by the `O` and `k` flags, as memcached answers without an item.
