@@ -97,6 +97,7 @@ extension TextParser {
             data: ByteSpan(offset: consumed, count: valueLength))
         guard limits.itemFits(keyLength: keyCount, flags: flags.clientFlags, valueLength: valueLength) else {
             request.tooLarge = true
+            request.data = ByteSpan(offset: consumed, count: 0)  // never buffered: it is swallowed
             state = .swallowing(remaining: valueLength + 2)
             return .command(.meta(request), consumed: consumed)
         }
