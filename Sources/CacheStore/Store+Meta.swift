@@ -72,7 +72,8 @@ extension Store {
             fresh = combine(existing, with: value, key: key, prepend: mode == .prepend)
             if fresh == nil { return (.notStored, nil) }
         }
-        if binaryKey { fresh!.header.status |= Item.Status.binaryKey }
+        // memcached builds an appended value as a new item that never carries the binary-key mark.
+        if binaryKey && mode != .append && mode != .prepend { fresh!.header.status |= Item.Status.binaryKey }
         switch replace(found.linked, with: fresh!, hash: hash, in: shard, rules, dropOnFailure: true) {
         case .stored: return (.stored(cas: fresh!.header.cas), fresh)
         default: return (.outOfMemory, nil)

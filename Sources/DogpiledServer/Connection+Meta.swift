@@ -155,6 +155,10 @@ extension Connection {
     static func writeTTL(_ exptime: UInt32, now: UInt32, _ line: inout MetaLineWriter) {
         if exptime == 0 {
             line.append("-1")
+        } else if exptime == 1 {
+            // 1 is "already expired" (a negative or past TTL). memcached's clock reads 60 more
+            // than dogpiled's (its origin is 62 s before start, ours 2 s), which shows here only.
+            line.decimal(UInt64(exptime &- (now &+ 60)))
         } else {
             line.decimal(UInt64(exptime &- now))
         }

@@ -105,18 +105,27 @@ extension Connection {
         let ttl = clock.expiry(fromProtocol: flags.ttl)
         let vivifyTTL = clock.expiry(fromProtocol: flags.vivifyTTL)
         // The exptime the T and N flags leave, in the order given (N only counts on a create).
+        // memcached applies them while writing the reply, so an over-long opaque before them
+        // stops them (the update itself has happened).
         var createdExptime: UInt32? = nil
-        for token in request.tokens(in: buffer) {
+        var hitExptime: UInt32? = nil
+        flagScan: for token in request.tokens(in: buffer) {
             switch buffer[token.offset] {
-            case UInt8(ascii: "T"): createdExptime = ttl
-            case UInt8(ascii: "N"): createdExptime = vivifyTTL
-            default: break
+            case UInt8(ascii: "T"):
+                createdExptime = ttl
+                hitExptime = ttl
+            case UInt8(ascii: "N"):
+                createdExptime = vivifyTTL
+            case UInt8(ascii: "O") where token.count > TextParser.maximumOpaqueLength:
+                break flagScan
+            default:
+                break
             }
         }
         let store = state.regions.region(for: key).store
         let (outcome, item) = store.metaArithmetic(
             key, increment: increment, delta: flags.delta, compareCAS: flags.compareCAS,
-            vivify: flags.has("N") ? flags.initial : nil, hitExptime: flags.has("T") ? ttl : nil,
+            vivify: flags.has("N") ? flags.initial : nil, hitExptime: hitExptime,
             createdExptime: createdExptime, parse: NumberParsing.parseUInt64)
         switch outcome {
         case .value(let value, let cas, let exptime, let created):

@@ -215,8 +215,11 @@ class MetaCommands(RandomFields):
             elif f == b"O":
                 f = r.choice(OPAQUES)
             flags.append(f)
-        self.meta_extras(flags, tags)
-        return Unit(self.meta_line([b"md", token], flags, tags), frozenset(tags), clean=frozenset([key]))
+        valid = self.meta_extras(flags, tags) and valid
+        # Only a plain delete certainly removes the value (I keeps it, C may not match).
+        plain = valid and not any(isinstance(f, list) or f[:1] in (b"I", b"C") for f in flags)
+        return Unit(self.meta_line([b"md", token], flags, tags), frozenset(tags),
+                    clean=frozenset([key]) if plain else frozenset())
 
     def meta_arith(self) -> Unit:
         r = self.r
