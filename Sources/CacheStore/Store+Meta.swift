@@ -12,18 +12,16 @@ extension Store {
         let hash = KeyHash.hash(key)
         let shard = shard(for: hash)
         let rules = policy()
-        var fresh: Item? = nil
-        if vivify {
-            fresh = Item.make(key: key, flags: 0, exptime: 0, valueCount: 0) { _ in }
-            fresh!.header.status = Item.Status.placeholder
-        }
         shard.lock()
         defer { shard.unlock() }
         let found = shard.find(key, hash: hash, rules, countingExpired: true)
         if let item = found.live { return body(MetaItem(item: item, shard: shard, now: rules.now), false) }
-        guard let fresh, replace(found.linked, with: fresh, hash: hash, in: shard, rules) == .stored else {
-            return body(nil, false)
-        }
+        guard vivify else { return body(nil, false) }
+        // Allocated only on this miss (under the lock, as memcached does): clients send N on
+        // every read, and a hit must not pay for a placeholder it throws away.
+        let fresh = Item.make(key: key, flags: 0, exptime: 0, valueCount: 0) { _ in }
+        fresh.header.status = Item.Status.placeholder
+        guard replace(found.linked, with: fresh, hash: hash, in: shard, rules) == .stored else { return body(nil, false) }
         return body(MetaItem(item: fresh, shard: shard, now: rules.now), true)
     }
 
