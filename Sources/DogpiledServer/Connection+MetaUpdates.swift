@@ -83,7 +83,8 @@ extension Connection {
             newExptime: invalidate && flags.has("T") ? state.clock.expiry(fromProtocol: flags.ttl) : nil)
         switch outcome {
         case .deleted, .invalidated:
-            statistics.add(.deleteHits)
+            // memcached counts a removal as a delete hit; marking stale counts as nothing.
+            if outcome == .deleted { statistics.add(.deleteHits) }
             state.leases.endLease(key)
             metaMiss("HD", request, key: key, buffer, &line)
         case .notFound:
