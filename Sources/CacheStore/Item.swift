@@ -34,6 +34,19 @@ public final class Item: ManagedBuffer<ItemHeader, UInt8> {
     enum Status {
         static let linked: UInt8 = 1
         static let fetched: UInt8 = 2
+        /// Marked stale by meta's `md I` or `ms I`: still served to every verb, flagged `X` to
+        /// `mg`. (lockgen's stale copy is a different notion, derived from exptime.)
+        static let metaStale: UInt8 = 4
+        /// A meta client has been handed the recache win (`W`); later ones see `Z`.
+        static let winTokenSent: UInt8 = 8
+        /// Stored under a base64 (`b`) key: meta replies show the key base64-encoded.
+        static let binaryKey: UInt8 = 16
+        /// Created empty by `mg N` on a miss: a claim on the key, not a value.
+        static let placeholder: UInt8 = 32
+        /// The bits a value keeps when it is updated in place (meta's, not the link state).
+        static let metaBits: UInt8 = metaStale | winTokenSent | binaryKey
+        /// What an in-place update (memcached's incr/decr that fits) leaves as it was.
+        static let inPlaceBits: UInt8 = metaBits | fetched
     }
 
     /// Allocates an item and copies the key and value into it.

@@ -179,7 +179,15 @@ final class Shard {
         pushFront(Unmanaged.passUnretained(item), item)
     }
 
-    /// Moves a stale copy to the LRU tail, ahead of every live item for eviction.
+    /// ``bump(_:now:)`` without marking the item fetched: memcached's failed `add` refreshes
+    /// the item in its LRU but does not count as a read (meta's `h` tells the difference).
+    func bumpKeepingFetched(_ item: Item, now: UInt32) {
+        let fetched = item.header.status & Item.Status.fetched
+        bump(item, now: now)
+        item.header.status = (item.header.status & ~Item.Status.fetched) | fetched
+    }
+
+        /// Moves a stale copy to the LRU tail, ahead of every live item for eviction.
     private func moveToTail(_ reference: Unmanaged<Item>, _ item: Item) {
         guard lruTail?.toOpaque() != reference.toOpaque() else { return }
         removeFromLRU(item)

@@ -43,7 +43,7 @@ public final class Store: @unchecked Sendable {
 
     /// The freshness rules as of now.
     @inline(__always)
-    private func policy() -> StalePolicy {
+    func policy() -> StalePolicy {
         StalePolicy(
             now: clock.now, staleTTL: staleSeconds.load(ordering: .relaxed),
             softInvalidatedThrough: softInvalidatedThrough.load(ordering: .relaxed),
@@ -57,13 +57,13 @@ public final class Store: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func shard(for hash: UInt64) -> Shard {
+    func shard(for hash: UInt64) -> Shard {
         shards[shardShift == 64 ? 0 : Int(truncatingIfNeeded: hash >> shardShift)]
     }
 
     /// The next CAS unique: one increasing counter for the whole store.
     @inline(__always)
-    private func nextCAS() -> UInt64 {
+    func nextCAS() -> UInt64 {
         casSequence.next()
     }
 
@@ -94,6 +94,10 @@ public final class Store: @unchecked Sendable {
         defer { shard.unlock() }
         switch shard.find(key, hash: hash, rules) {
         case .live(let item):
+            // Meta's marks (docs/protocol.md, "Meta and lock verbs on one key"): an `mg N`
+            // placeholder is a claim, not a value; an `md I` item is due for regeneration.
+            if item.header.status & Item.Status.placeholder != 0 { return (.missing, nil) }
+            if item.header.status & Item.Status.metaStale != 0 { return (.stale, item) }
             shard.bump(item, now: rules.now)
             if let early, item.header.exptime != 0, EarlyRecompute.shouldRecompute(
                 now: clock.nowMilliseconds(), expiry: Int64(item.header.exptime) * 1000,
@@ -155,7 +159,7 @@ public final class Store: @unchecked Sendable {
             break
         case .add:
             if let existing {
-                shard.bump(existing, now: now)
+                shard.bumpKeepingFetched(existing, now: now)
                 return (.notStored, nil)
             }
         case .replace:
@@ -174,7 +178,7 @@ public final class Store: @unchecked Sendable {
     }
 
     /// The value of `existing` with `value` added at one end; nil when the result is too large.
-    private func combine(_ existing: Item, with value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, prepend: Bool) -> Item? {
+    func combine(_ existing: Item, with value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, prepend: Bool) -> Item? {
         let oldCount = Int(existing.header.valueCount)
         let total = oldCount + value.count
         guard configuration.itemFits(key.count, existing.header.flags, total) else { return nil }
@@ -192,7 +196,7 @@ public final class Store: @unchecked Sendable {
     /// Links `fresh` in place of `existing` (if any), making room first. Requires the shard lock.
     /// `dropOnFailure`: a `set` that cannot be stored removes the old value, as memcached does,
     /// so a failed write never leaves stale data behind.
-    private func replace(
+    func replace(
         _ existing: Item?, with fresh: Item, hash: UInt64, in shard: Shard, _ rules: StalePolicy,
         dropOnFailure: Bool = false
     ) -> StoreOutcome {
@@ -275,6 +279,8 @@ public final class Store: @unchecked Sendable {
         let fresh = Item.make(key: key, flags: existing.header.flags, exptime: existing.header.exptime, valueCount: length) { target in
             digits.copy(into: target)
         }
+        // A result that fits is memcached's in-place update: the item keeps its marks.
+        if length == oldCount { fresh.header.status = existing.header.status & Item.Status.inPlaceBits }
         guard replace(existing, with: fresh, hash: hash, in: shard, rules) == .stored else { return .outOfMemory }
         return .value(result)
     }

@@ -16,6 +16,8 @@ public struct GenerationLease: LockEntry {
         var grantedAt: Int64
         /// Granted on a fresh value ahead of its expiry (early recompute).
         var early = false
+        /// Taken for a meta command's recache win (`mg` answering `W`) rather than by `lockgen`.
+        var meta = false
     }
 
     struct Waiter: Equatable {
@@ -101,6 +103,26 @@ public struct GenerationLease: LockEntry {
             step.emit(.joined(requester))
             return .parked(nextCheck: min(deadline, lease.expiresAt))
         }
+    }
+
+    /// A meta command hands `requester` a recache win (`W`): the winner takes the lease, so
+    /// `lockgen` callers wait behind it as behind any regenerator. Refused (false: the meta client
+    /// is told `Z`) only while another connection's `lockgen` lease is live; its own keeps its
+    /// token, and an earlier meta win is taken over, since memcached's item marks already decided
+    /// this one.
+    public mutating func claimMetaWin(requester: Requester, leaseMilliseconds: Int, _ step: inout LockStep) -> Bool {
+        advance(&step)
+        if let lease {
+            if !lease.meta { return lease.holder == requester }
+            if lease.holder == requester { return true }
+            self.lease = nil
+            leave(lease.holder, &step)
+        }
+        lease = Lease(
+            token: step.nextToken(), holder: requester, expiresAt: step.now + Int64(leaseMilliseconds),
+            grantedAt: step.now, meta: true)
+        step.emit(.joined(requester))
+        return true
     }
 
     /// Whether `token` names the live lease (`setgen` stores only then).

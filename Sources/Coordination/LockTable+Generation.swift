@@ -61,6 +61,15 @@ extension LockTable where Entry == GenerationLease {
         }
     }
 
+    /// A meta command's recache win on `key` (see ``GenerationLease/claimMetaWin``). A full table
+    /// does not cost the client its win: memcached would have given it, so it is given, unlocked.
+    @inlinable
+    public func claimMetaWin(_ key: LockKey, requester: Requester, leaseMilliseconds: Int) -> Bool {
+        perform(key, create: true, absent: true, full: true) { entry, step in
+            entry.claimMetaWin(requester: requester, leaseMilliseconds: leaseMilliseconds, &step)
+        }
+    }
+
     /// `unlockgen`: ends the lease if `token` names it; the oldest waiter in time is elected.
     @inlinable
     public func unlockgen(_ key: LockKey, token: UInt64) -> Bool {

@@ -74,6 +74,8 @@ extension Connection {
             invalidate(region, hard: hard, buffer)
         case .metaNoop:
             output.append("MN\r\n")
+        case .meta(let request):
+            executeMeta(request, buffer)
         case .quit:
             beginClosing()
         case .stats(let arguments):
@@ -130,6 +132,12 @@ extension Connection {
             // memcached answers an over-long key with the error alone, withdrawing the keys
             // before it; checking them all first means no part of the reply is ever sent early.
             for key in request.keys(in: buffer) where key.count > maximumKey {
+                // The keys before it were still read (and touched), as memcached reads them.
+                for earlier in request.keys(in: buffer) {
+                    if earlier.offset == key.offset { break }
+                    let bytes = earlier.bytes(in: buffer)
+                    _ = state.regions.region(for: bytes).store.get(bytes, newExptime: exptime)
+                }
                 output.append("CLIENT_ERROR bad command line format\r\n")
                 return
             }

@@ -26,6 +26,7 @@ extension Connection {
             appendValue(item, key: keyBytes, withCAS: true)
             output.append("HIT\r\n")
         case .generate(let token, let stale):
+            region.store.markWinTokenSent(keyBytes)  // meta readers see `Z` while this runs
             if let stale { appendValue(stale, key: keyBytes, withCAS: true) }
             appendTokenLine("GEN ", token)
         case .stale(let item):

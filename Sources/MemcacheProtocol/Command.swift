@@ -38,6 +38,8 @@ public enum Command {
     case invalidate(region: ByteSpan, hard: Bool)
     /// `mn`, the meta protocol's no-op: answered `MN`.
     case metaNoop
+    /// `mg`, `ms`, `md`, `ma`, `me`: a meta command that passed the parse-time checks.
+    case meta(MetaRequest)
     /// `quit`: close after the replies already queued are written.
     case quit
     /// `stats [group]`; `arguments` holds the tokens after `stats` (may be empty).

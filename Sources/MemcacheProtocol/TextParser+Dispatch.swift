@@ -12,9 +12,7 @@ extension TextParser {
 
         switch buffer[name.offset] {
         case UInt8(ascii: "m") where name.count == 2:
-            // The meta protocol comes later; its no-op already works, since clients use it to
-            // mark the end of a pipeline.
-            return buffer[name.offset + 1] == UInt8(ascii: "n") ? reply(.metaNoop) : unknown
+            return meta(tokens, buffer, consumed: consumed)
         case UInt8(ascii: "g"):
             guard ntokens >= 3 else { return unknown }
             if named("get") { return reply(retrieval(.get, tokens, buffer)) }

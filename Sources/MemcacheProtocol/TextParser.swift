@@ -37,6 +37,7 @@ public struct TextParser {
     enum State {
         case idle
         case awaitingData(StorageRequest, total: Int)
+        case awaitingMetaData(MetaRequest, total: Int)
         case swallowing(remaining: Int)
     }
 
@@ -60,6 +61,8 @@ public struct TextParser {
             return .skipped(consumed: count)
         case .awaitingData(let request, let total):
             return finishStorage(request, total: total, buffer)
+        case .awaitingMetaData(let request, let total):
+            return finishMetaSet(request, total: total, buffer)
         case .idle:
             return parseLine(buffer)
         }

@@ -262,8 +262,11 @@ class RandomCommands(RandomFields):
             return Unit(self.line(toks, tags) + ([b"zzdata\r\n"] if cmd.startswith(b"set") else []),
                         frozenset(tags))
         tags = {"nul_byte"}
-        line = r.choice([b"get k0\x00junk", b"get k\x00", b"set k0\x00 0 0 1", b"\x00get k0",
-                         b"delete k0\x00 noreply", b"incr n0 1\x00"])
+        lines = [b"get k0\x00junk", b"get k\x00", b"set k0\x00 0 0 1", b"\x00get k0",
+                 b"delete k0\x00 noreply", b"incr n0 1\x00"]
+        if b"n0" in self.suspect["big"]:
+            lines.pop()   # memcached's incr reads past a big number (see Generator.suspect)
+        line = r.choice(lines)
         extra = [b"zzdata\r\n"] if line.startswith(b"set") else []
         return Unit([line + b"\r\n"] + extra, frozenset(tags),
                     suspect=frozenset([("padded", b"n0")]))

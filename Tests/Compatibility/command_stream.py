@@ -16,6 +16,7 @@ import random
 from command_builders import RandomCommands
 from command_fields import SAFE_CHARS
 from command_model import Batch, Unit, unit_size
+from meta_builders import MetaCommands
 
 # Category tags used by the generator (for DELIBERATE_DEVIATIONS in
 # test_differential.py):
@@ -60,13 +61,23 @@ TAG_DOCS = {
                                  "for earlier pipelined commands (listing it keeps such gets "
                                  "first in their batch and skips the script)",
     "long_line_close": "20000-byte line without newline: memcached closes the connection",
+    "meta": "a meta command (mg, ms, md, ma, me, mn)",
+    **{c: f"meta command {c}" for c in "mg ms md ma me mn".split()},
+    "meta_base64": "meta command with a base64 key (b flag), sometimes one that does not decode",
+    "meta_bad_token": "meta flag with a bad number (N, T, R, C, F, J, D)",
+    "meta_invalid_flag": "meta command with an unknown flag",
+    "meta_duplicate_flag": "meta command with a flag given twice",
+    "meta_long_opaque": "meta command with an opaque (O) over 32 bytes",
+    "meta_too_many_flags": "meta command with more than 20 tokens",
+    "meta_bad_mode": "ms/ma with an unknown or malformed M mode",
+    "meta_malformed": "malformed meta line (missing key, too long key, bad length, ...)",
     "pipelined": "several commands in one write",
     "fragmented": "a batch written in several pieces",
 }
 KNOWN_TAGS = set(TAG_DOCS)
 
 
-class Generator(RandomCommands):
+class Generator(RandomCommands, MetaCommands):
     """The command stream of one seed: one() picks a command kind, unit()
     drops the disabled categories and tracks suspect keys, batches() cuts the
     stream into batches."""
@@ -102,6 +113,8 @@ class Generator(RandomCommands):
 
     def one(self) -> Unit:
         r = self.r
+        if r.random() < 0.15:
+            return self.meta()
         x = r.random() * 100
         if x < 14:
             return self.storage(b"set")

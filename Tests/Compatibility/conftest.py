@@ -269,10 +269,11 @@ class RawClient:
             line = buf[pos:nl + 1]
             if line.startswith(b"VERSION "):
                 return pos, nl + 1
-            if line.startswith(b"VALUE "):
+            if line.startswith(b"VALUE ") or line.startswith(b"VA "):
                 toks = line.rstrip(b"\r\n").split(b" ")
-                if len(toks) >= 4 and toks[3].isdigit() and len(toks[3]) < 12:
-                    end = nl + 1 + int(toks[3]) + 2
+                size = 3 if toks[0] == b"VALUE" else 1   # VALUE k f <n>, VA <n> (meta)
+                if len(toks) > size and toks[size].isdigit() and len(toks[size]) < 12:
+                    end = nl + 1 + int(toks[size]) + 2
                     if end > n:
                         return None, pos
                     pos = end

@@ -8,6 +8,7 @@ Mismatch, or None.
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 
@@ -15,6 +16,8 @@ from command_model import Batch, CasRef
 from conftest import RawClient, Reply, Server
 
 PADDED_NUMBER = re.compile(rb"\A[0-9]+ +\r\n\Z")
+# Meta replies: a two-letter code, then flags (or VA <n> and flags), or a ME debug line.
+META_LINE = re.compile(rb"\A(?:(?:HD|EN|NF|NS|EX)(?: |\r?\n)|VA [0-9]+(?: |\r?\n)|ME )")
 STATS_RE = re.compile(rb"\A(?:STAT [^\r\n]*\r\n)*END\r\n\Z")
 
 
@@ -45,6 +48,43 @@ class Side:
                 out += self.resolve(p) if isinstance(p, CasRef) else p
         return bytes(out)
 
+    def meta_line(self, line: bytes) -> tuple[bytes, int | None]:
+        """Normalises a meta reply line: cas values (c, me's cas=) renamed like VALUE cas
+        uniques (and learned per key through the k flag), time-dependent numbers (t, l, me's
+        exp= and la=) masked. Returns the line and the length of a VA data block."""
+        body = line.rstrip(b"\r\n")
+        ending = line[len(body):]
+        toks = body.split(b" ")
+        block = int(toks[1]) if toks[0] == b"VA" and len(toks) > 1 and toks[1].isdigit() else None
+        if toks[0] == b"ME":
+            for i, t in enumerate(toks[2:], 2):
+                name, _, value = t.partition(b"=")
+                if name in (b"exp", b"la") and value != b"-1":
+                    toks[i] = name + b"=?"
+                elif name == b"cas" and value.isdigit():
+                    toks[i] = b"cas=#%d" % self.cas_index.setdefault(value, len(self.cas_index) + 1)
+            return b" ".join(toks) + ending, None
+        key = None
+        for i, t in enumerate(toks[1:], 1):
+            if t[:1] == b"k" and key is None:
+                key = t[1:]
+                if i + 1 < len(toks) and toks[i + 1] == b"b":
+                    try:
+                        key = base64.b64decode(key)
+                    except ValueError:
+                        pass
+            elif t[:1] == b"c" and t[1:].isdigit():
+                toks[i] = b"c#%d" % self.cas_index.setdefault(t[1:], len(self.cas_index) + 1)
+            elif t[:1] in (b"t", b"l") and t[1:].isdigit():
+                toks[i] = t[:1] + b"?"
+        if key is not None and toks[0] in (b"HD", b"VA"):
+            for t in body.split(b" ")[1:]:
+                if t[:1] == b"c" and t[1:].isdigit() and t != b"c0":
+                    seen = self.key_cas.setdefault(key, [])
+                    if not seen or seen[-1] != t[1:]:
+                        seen.append(t[1:])
+        return b" ".join(toks) + ending, block
+
     def normalize(self, data: bytes) -> bytes:
         """Rename cas uniques in VALUE lines (remembering key -> cas) and strip
         incr/decr space padding from numeric values."""
@@ -57,6 +97,17 @@ class Side:
                 break
             line = data[pos:nl + 1]
             pos = nl + 1
+            if META_LINE.match(line):
+                norm, size = self.meta_line(line)
+                out += norm
+                if size is not None:
+                    block = data[pos:pos + size + 2]
+                    pos += size + 2
+                    if PADDED_NUMBER.match(block):
+                        block = block[:-2].rstrip(b" ") + b"\r\n"
+                        out[len(out) - len(norm):] = re.sub(rb"\AVA [0-9]+", b"VA %d" % (len(block) - 2), norm)
+                    out += block
+                continue
             if not line.startswith(b"VALUE "):
                 out += line
                 continue

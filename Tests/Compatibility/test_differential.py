@@ -162,6 +162,33 @@ SCRIPTS = {
         b"set f1 77 0 1\r\n1\r\n", b"gets f1\r\n", b"incr f1 1\r\n", b"gets f1\r\n",
         b"touch f1 1000\r\n", b"gets f1\r\n", b"append f1 0 0 1\r\n0\r\n", b"gets f1\r\n",
     ],
+    # meta: memcached's stale-while-revalidate flow on fresh keys (N vivify, Z, R recache,
+    # md I -> X W then X Z, ms C<older> I -> stale store keeping TTL and win mark).
+    "meta_recache_flow": [
+        b"mg m1 N1000 v c s k\r\n", b"mg m1 N1000 v k\r\n", b"ms m1 2 T1000 c\r\nv1\r\n",
+        b"mg m1 R30 v\r\n", b"mg m1 R2000 v k\r\n", b"mg m1 R2000 v\r\n", b"md m1 I T1000 k O1\r\n",
+        b"mg m1 v c\r\n", b"mg m1 v c h\r\n", b"get m1\r\n", b"ms m1 2 C1 I\r\nv2\r\n", b"mg m1 v\r\n",
+        b"gets m1\r\n", b"ms m1 2 C0 I\r\nv3\r\n", b"ms m1 2\r\nv4\r\n", b"mg m1 v h\r\n",
+        b"mg m2 N0 k q\r\nmg m3 q v\r\nmg m2 k q O7\r\nmn\r\n",
+    ],
+    "meta_base64_keys": [
+        b"ms Zm9vYg== 1 b k c\r\nx\r\n", b"mg foob k v\r\n", b"mg Zm9vYg== b k v\r\n", b"me foob\r\n",
+        b"me Zm9vYg== b\r\n", b"mg Zm!9vYg== b k\r\n", b"mg Zm9vYg=x b k\r\n", b"mg Zm9vYg b\r\n",
+        b"ms Zm9v= 1 b\r\nx\r\n", b"mg AAAA b N30 k\r\n", b"md Zm9vYg== b k q\r\n", b"ma bm9wZQ== b k O1\r\n",
+    ],
+    "meta_arithmetic_ttl_on_fresh_items": [
+        b"set a1 0 0 1\r\n5\r\n", b"ma a1 T1000 t v\r\n", b"mg a1 t v\r\n",
+        b"set a2 0 0 1\r\n9\r\n", b"ma a2 T1000 t v c\r\n", b"mg a2 t v\r\n",
+        b"ma a3 N1000 J7 t v\r\n", b"ma a3 q\r\n", b"ma a3 MD D100 v\r\n", b"ma a4 q MD\r\n",
+        b"ma a5 N0 J18446744073709551615 v\r\n", b"ma a5 v\r\n",
+    ],
+    "meta_error_lines": [
+        b"mg\r\n", b"mg k v v\r\n", b"mg k x\r\n", b"mg k Nx Tx Mxy\r\n", b"mg k Mxy Fx\r\n",
+        b"mg k \xff\r\n", b"mg k " + b"P " * 18 + b"\r\n", b"md k x\r\n", b"ma k Dx\r\n", b"ma k MX\r\n",
+        b"ms k 2 MX\r\nzz\r\n", b"ms k 2 M\r\nzz\r\n", b"ms k 2 S2\r\nzz\r\n", b"ms k\r\n",
+        b"ms k 2 O" + b"x" * 32 + b"\r\nzz\r\n", b"md k O" + b"x" * 32 + b"\r\n", b"me\r\n",
+        b"ms k 2\r\nzzzz\r\n", b"ms k 2 q\r\nzzzz\r\n",
+    ],
 }
 
 

@@ -1,0 +1,25 @@
+/// memcached 1.6.18's default slab classes (`-n 48`, `-f 1.25`, 512 KiB largest chunk), for the
+/// `cls=` field of `me`: dogpiled allocates items exactly, but reports the class memcached would
+/// have put the same item in, so the reply matches memcached's.
+public enum MemcachedSlabClasses {
+    /// Chunk sizes of classes 1, 2, ... (index 0 is class 1).
+    static let sizes: [Int] = {
+        var sizes: [Int] = []
+        var size = 48 + 48  // sizeof(item) + the default minimum space for key, value and flags
+        let largest = 512 * 1024
+        while sizes.count < 62 && Double(size) < Double(largest) / 1.25 {
+            if size % 8 != 0 { size += 8 - size % 8 }
+            sizes.append(size)
+            size = Int(Double(size) * 1.25)
+        }
+        sizes.append(largest)
+        return sizes
+    }()
+
+    /// The class of an item of `total` bytes (memcached's `ITEM_ntotal`); items larger than
+    /// the largest chunk are chunked by memcached and reported in the largest class.
+    public static func classID(forTotal total: Int) -> Int {
+        for (index, size) in sizes.enumerated() where total <= size { return index + 1 }
+        return sizes.count
+    }
+}
