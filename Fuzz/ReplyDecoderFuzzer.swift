@@ -1,6 +1,7 @@
 // libFuzzer target for the client's reply decoder (Sources/DogpileClient/ReplyDecoder.swift).
 //
-// Built by scripts/fuzz.sh together with Sources/DogpileClient/Reply.swift and ReplyDecoder.swift
+// Built by scripts/fuzz.sh together with the reply types (Reply, CacheItem, ReplyValuesEnd,
+// ReplyStat, ReplyStatus) and ReplyDecoder.swift from Sources/DogpileClient
 // as ONE module (they use neither Foundation nor NIO), so ReplyDecoder & co. are in scope.
 //
 // Each input is the byte stream a daemon sends on one connection:

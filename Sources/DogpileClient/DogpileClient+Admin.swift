@@ -1,14 +1,5 @@
 import NIOCore
 
-/// How `invalidate` ends a region's values.
-public enum Invalidation: String, Sendable {
-    /// Drop every value and stale copy of the region, and end its leases.
-    case hard
-    /// Turn every fresh value into a stale copy: `lockgen` serves it while one caller per key
-    /// regenerates (a fleet-wide refresh without a stampede).
-    case soft
-}
-
 extension DogpileClient {
     /// `flush_all [delay]` on every daemon (a hard invalidation of every region).
     public func flushAll(delay: Int64? = nil) async throws {

@@ -1,4 +1,4 @@
-// No Foundation and no NIO here: this file and Reply.swift build on their own (Fuzz/).
+// No Foundation and no NIO here: this file and the reply types build on their own (Fuzz/).
 
 /// Turns bytes from a dogpiled connection into ``Reply`` values, with no I/O.
 ///

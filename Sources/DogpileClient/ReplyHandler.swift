@@ -1,12 +1,5 @@
 import NIOCore
 
-/// A request on its way to the daemon: its bytes, where its reply goes, and how long it may take.
-struct PendingRequest: Sendable {
-    var bytes: ByteBuffer
-    var promise: EventLoopPromise<Reply>
-    var timeout: TimeAmount
-}
-
 /// The channel handler of one daemon connection: writes requests, decodes replies with the
 /// ``ReplyDecoder`` and completes each request's promise in order (the text protocol answers in
 /// request order). A reply that does not arrive within its request's timeout fails every request

@@ -86,7 +86,7 @@ import Glibc
             return
         }
         async let parked = client.lockgen("k", wait: .seconds(20))
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitForWaiters(client, "generation_waiters", count: 1)
         kill(daemon.pid, SIGTERM)
         do {
             _ = try await parked

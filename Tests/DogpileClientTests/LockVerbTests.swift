@@ -110,9 +110,9 @@ import Testing
             let other = try fleet.direct(0)
             defer { other.shutdown() }
             let start = ContinuousClock.now
-            let result = try await client.withLock("job", lease: .milliseconds(300)) { hold in
+            let result = try await client.withLock("job", lease: .milliseconds(800)) { hold in
                 // Three leases long: without renewals the hold would have ended twice over.
-                try await Task.sleep(for: .milliseconds(900))
+                try await Task.sleep(for: .milliseconds(2400))
                 await expectError(.busy) { try await other.lock("job", wait: .zero) }
                 return hold.token
             }
@@ -121,7 +121,7 @@ import Testing
             let after = try await other.lock("job", wait: .zero)
             #expect(after.token > result)
             #expect(try await after.unlock())
-            print("withLock: 900 ms body under a 300 ms lease, renewed: \(milliseconds(since: start)) ms")
+            print("withLock: 2400 ms body under an 800 ms lease, renewed: \(milliseconds(since: start)) ms")
         }
     }
 

@@ -95,7 +95,8 @@ import Testing
                 try await Task.sleep(for: .milliseconds(200))
                 throw Failure()
             }
-            try await Task.sleep(for: .milliseconds(100))
+            // The second caller asks once the first holds the lease and runs its creator.
+            while calls.value == 0 { try await Task.sleep(for: .milliseconds(5)) }
             async let waiting = region.getOrCreateResult("t", as: String.self) {
                 _ = calls.increment()
                 return "second"

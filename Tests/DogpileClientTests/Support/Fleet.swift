@@ -64,3 +64,16 @@ func expectError<T>(_ code: DogpileClientError.Code, sourceLocation: SourceLocat
     }
     return nil
 }
+
+/// Polls `stats locks` until `field` (e.g. `generation_waiters`) reaches `count` on the daemons (5 s).
+func waitForWaiters(_ client: DogpileClient, _ field: String, count: Int,
+                    sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while ContinuousClock.now < deadline {
+        let stats = try await client.stats("locks")
+        let total = stats.values.flatMap { $0 }.filter { $0.name == field }.compactMap { Int($0.value) }.reduce(0, +)
+        if total >= count { return }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    Issue.record("\(field) never reached \(count)", sourceLocation: sourceLocation)
+}
