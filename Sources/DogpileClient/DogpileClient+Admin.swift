@@ -104,6 +104,10 @@ extension DogpileClient {
                 throw DogpileClientError(.regionNotDeclared, Self.notDeclaredMessage(name, daemon.name), daemon: daemon.name)
             }
         }
+        // Checked up front: the regions' first use need not ask again.
+        regionChecks.withLock { checks in
+            for name in names where checks[name] == nil { checks[name] = Task {} }
+        }
     }
 
     /// Runs ``checkRegions(_:)`` for `name` the first time the region is used (when
