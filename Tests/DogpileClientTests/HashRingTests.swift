@@ -44,6 +44,20 @@ import Testing
         #expect(HashRing(servers: Self.servers).server(for: "key-0")?.name == "127.0.0.1:21003")
     }
 
+    /// Unix sockets (hashed as `path:0-i`), port 11211 (left out of the point names) and uneven
+    /// weights, as the Python ring places them (which docs/clients.md reports checked against
+    /// pylibmc; 5,000 keys of each agreed with the Swift ring when this was written).
+    @Test(arguments: [
+        ("/tmp/a.sock,/tmp/b.sock,/tmp/c.sock", ["key-0": "/tmp/b.sock", "key-1": "/tmp/b.sock", "key-2": "/tmp/b.sock", "key-3": "/tmp/a.sock", "key-5": "/tmp/a.sock", "key-8": "/tmp/a.sock", "key-13": "/tmp/a.sock", "key-21": "/tmp/c.sock", "key-34": "/tmp/c.sock", "key-55": "/tmp/b.sock", "key-89": "/tmp/c.sock", "key-144": "/tmp/b.sock"]),
+        ("10.0.0.1:11211:3,10.0.0.2:11211:7,10.0.0.3:11300:11,cache-4:2", ["key-0": "cache-4:2", "key-1": "10.0.0.2:11211", "key-2": "10.0.0.1:11211", "key-3": "cache-4:2", "key-5": "10.0.0.2:11211", "key-8": "10.0.0.2:11211", "key-13": "10.0.0.1:11211", "key-21": "10.0.0.3:11300", "key-34": "10.0.0.3:11300", "key-55": "cache-4:2", "key-89": "10.0.0.1:11211", "key-144": "10.0.0.2:11211"]),
+    ])
+    func socketsDefaultPortAndUnevenWeights(_ servers: String, _ expected: [String: String]) throws {
+        let ring = HashRing(servers: try ServerAddress.parseList(servers))
+        for (key, server) in expected {
+            #expect(ring.server(for: key)?.name == server, "\(key)")
+        }
+    }
+
     @Test func oneServerTakesEveryKey() {
         let ring = HashRing(servers: [ServerAddress(host: "10.0.0.5", port: 11211)])
         for index in 0..<100 { #expect(ring.serverIndex(for: Array("k\(index)".utf8)) == 0) }
