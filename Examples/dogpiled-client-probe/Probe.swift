@@ -7,9 +7,15 @@
 //       through the Region API and the shared value format; prints the JSON payload
 //   dogpiled-client-probe stampede --servers ... --region R --key K --tasks N --creator-ms 200
 //                                  --lease-ms 30000 --counter-file PATH
-//       N tasks call region.getOrCreate(K) at once; the creator appends a line to PATH and
-//       sleeps; prints one JSON line (creator calls here, callers answered, distinct values,
-//       per-caller latency p50/p99 in ms, and where the answers came from)
+//                                  [--wait-ms 5000] [--deadline-ms 30000] [--expiration 300]
+//                                  [--value TEXT] [--wait-go yes]
+//       N tasks call region.getOrCreate(K) at once; the creator appends a line "swift <pid>" to
+//       PATH (O_APPEND) and sleeps, then returns TEXT (default "swift-<pid>-<time>"); prints one
+//       JSON line: creator_calls (here), answered, distinct_values, p50_ms/p99_ms (each caller's
+//       latency), sources (hit/stale/created...), stored_at (wall clock when this process's
+//       creator returned, or null), answered_at (every caller's wall clock answer time).
+//       With --wait-go yes it checks the region (connecting first), prints "ready" and waits for
+//       a line on stdin before starting, like the Python stampede worker.
 import DogpileClient
 import Foundation
 
@@ -77,11 +83,21 @@ struct Probe {
         let tasks = Int(options["tasks"] ?? "50") ?? 50
         let creatorMilliseconds = Int(options["creator-ms"] ?? "200") ?? 200
         configured.lease = .milliseconds(Int(options["lease-ms"] ?? "30000") ?? 30000)
+        configured.wait = .milliseconds(Int(options["wait-ms"] ?? "5000") ?? 5000)
+        configured.busyDeadline = .milliseconds(Int(options["deadline-ms"] ?? "30000") ?? 30000)
+        configured.expiration = .seconds(Int(options["expiration"] ?? "300") ?? 300)
         let region = configured
         let counterFile = options["counter-file"]
+        let fixedValue = options["value"]
+        if options["wait-go"] == "yes" {
+            try await client.checkRegions([region.name])
+            FileHandle.standardOutput.write(Data("ready\n".utf8))
+            _ = readLine()
+        }
         let calls = Counter()
+        let storedAt = Counter()
         let start = ContinuousClock.now
-        let results = try await withThrowingTaskGroup(of: (String, Double, String).self) { group in
+        let results = try await withThrowingTaskGroup(of: (String, Double, String, Double).self) { group in
             for _ in 0..<tasks {
                 group.addTask {
                     let began = ContinuousClock.now
@@ -94,14 +110,14 @@ struct Probe {
                             close(descriptor)
                         }
                         try await Task.sleep(for: .milliseconds(creatorMilliseconds))
-                        return "swift-\(getpid())-\(Date().timeIntervalSince1970)"
+                        return fixedValue ?? "swift-\(getpid())-\(Date().timeIntervalSince1970)"
                     }
-                    let elapsed = ContinuousClock.now - began
-                    let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-                    return (result.value, milliseconds, "\(result.source)")
+                    let now = Date().timeIntervalSince1970
+                    if result.source == .created { storedAt.record(now) }
+                    return (result.value, milliseconds(since: began), "\(result.source)", now)
                 }
             }
-            var all: [(String, Double, String)] = []
+            var all: [(String, Double, String, Double)] = []
             for try await result in group { all.append(result) }
             return all
         }
@@ -111,18 +127,26 @@ struct Probe {
         }
         var sources: [String: Int] = [:]
         for result in results { sources[result.2, default: 0] += 1 }
-        let total = ContinuousClock.now - start
         let summary: [String: Any] = [
+            "pid": Int(getpid()),
             "creator_calls": calls.value,
             "answered": results.count,
             "distinct_values": Set(results.map(\.0)).count,
+            "values": Array(Set(results.map(\.0))).sorted(),
             "p50_ms": (percentile(0.5) * 100).rounded() / 100,
             "p99_ms": (percentile(0.99) * 100).rounded() / 100,
-            "total_ms": Double(total.components.seconds) * 1000 + Double(total.components.attoseconds) / 1e15,
+            "total_ms": milliseconds(since: start),
             "sources": sources,
+            "stored_at": storedAt.recorded.map { $0 as Any } ?? NSNull(),
+            "answered_at": results.map(\.3).sorted(),
         ]
         let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
     }
 
     static func required(_ options: [String: String], _ name: String) throws -> String {
@@ -136,10 +160,13 @@ struct Probe {
     }
 }
 
-/// A thread-safe counter of creator calls.
+/// A thread-safe counter of creator calls (and a time recorded once).
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
+    private var time: Double?
     func increment() { lock.lock(); count += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+    func record(_ value: Double) { lock.lock(); time = time ?? value; lock.unlock() }
+    var recorded: Double? { lock.lock(); defer { lock.unlock() }; return time }
 }
