@@ -124,7 +124,7 @@ import Testing
         let directory = NSTemporaryDirectory() + "dpc-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let daemon = try DaemonProcess.startUnix(path: directory + "/d.sock", Fleet.regionArguments)
+        let daemon = try await DaemonProcess.startUnix(path: directory + "/d.sock", Fleet.regionArguments)
         defer { daemon.stop() }
         let client = try DogpileClient(servers: daemon.address)
         defer { client.shutdown() }

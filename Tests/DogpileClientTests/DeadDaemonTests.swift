@@ -7,7 +7,7 @@ import Testing
 @Suite(.serialized) struct DeadDaemonTests {
     /// A live daemon and a closed port, and keys that the ring gives to each.
     static func setup(rehash: Bool, _ body: (DogpileClient, _ liveKey: String, _ deadKey: String, _ deadName: String) async throws -> Void) async throws {
-        let live = try DaemonProcess.start(Fleet.regionArguments)
+        let live = try await DaemonProcess.start(Fleet.regionArguments)
         defer { live.stop() }
         let closedPort = try DaemonProcess.freePort()
         var configuration = DogpileClient.Configuration(servers: [

@@ -77,7 +77,7 @@ import Glibc
     }
 
     @Test func shuttingDownAnswersAParkedWaiter() async throws {
-        let daemon = try DaemonProcess.start(Fleet.regionArguments)
+        let daemon = try await DaemonProcess.start(Fleet.regionArguments)
         defer { daemon.stop() }
         let client = try DogpileClient(servers: daemon.address)
         defer { client.shutdown() }

@@ -50,14 +50,15 @@ final class DaemonProcess: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Starts a daemon on a free loopback port with `arguments` and waits until it answers.
-    static func start(_ arguments: [String] = []) throws -> DaemonProcess {
+    /// Starts a daemon on a free loopback port with `arguments` and waits until it answers
+    /// (sleeping, not blocking, between polls: other tests share the cooperative threads).
+    static func start(_ arguments: [String] = []) async throws -> DaemonProcess {
         var lastError: Error = HarnessError("no attempt")
         for _ in 0..<5 {
             let port = try freePort()
             let daemon = try launch(arguments + ["-l", "127.0.0.1", "-p", String(port)], port: port, socketPath: nil)
             do {
-                try daemon.waitUntilReady()
+                try await daemon.waitUntilReady()
                 return daemon
             } catch {
                 lastError = error
@@ -68,9 +69,9 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Starts a daemon on the Unix socket `path`.
-    static func startUnix(path: String, _ arguments: [String] = []) throws -> DaemonProcess {
+    static func startUnix(path: String, _ arguments: [String] = []) async throws -> DaemonProcess {
         let daemon = try launch(arguments + ["-s", path], port: 0, socketPath: path)
-        try daemon.waitUntilReady()
+        try await daemon.waitUntilReady()
         return daemon
     }
 
@@ -111,7 +112,7 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Polls until `stats` on a fresh connection reports this process's pid (10 s).
-    func waitUntilReady() throws {
+    func waitUntilReady() async throws {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             guard isRunning else { throw HarnessError("dogpiled exited during startup: \(logTail())") }
@@ -119,7 +120,7 @@ final class DaemonProcess: @unchecked Sendable {
                reply.contains("STAT pid \(pid)\r\n") {
                 return
             }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
         throw HarnessError("dogpiled did not answer within 10 s: \(logTail())")
     }

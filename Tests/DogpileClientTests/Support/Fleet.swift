@@ -18,7 +18,7 @@ struct Fleet {
     ) async throws -> T {
         var daemons: [DaemonProcess] = []
         defer { for daemon in daemons { daemon.stop() } }
-        for _ in 0..<count { daemons.append(try DaemonProcess.start((regions ? regionArguments : []) + arguments)) }
+        for _ in 0..<count { daemons.append(try await DaemonProcess.start((regions ? regionArguments : []) + arguments)) }
         let servers = daemons.enumerated().map { index, daemon in
             ServerAddress(host: "127.0.0.1", port: daemon.port, weight: weights?[index] ?? 1)
         }
