@@ -57,6 +57,8 @@ final class ReplyHandler: ChannelDuplexHandler {
                 return
             case .reply(let reply, let consumed):
                 buffer.moveReaderIndex(forwardBy: consumed)
+                // Pipelined replies can keep the buffer from ever emptying: drop what was read.
+                if buffer.readerIndex > 65_536 { buffer.discardReadBytes() }
                 received = buffer.readableBytes > 0 ? buffer : nil
                 guard let first = waiting.popFirst() else {
                     failAll(DogpileClientError(.protocolError, "a reply nobody asked for: \(reply)", daemon: daemon), context: context)
