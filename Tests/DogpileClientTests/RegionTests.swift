@@ -35,6 +35,10 @@ import Testing
             #expect(results.count == tasks)
             #expect(results.allSatisfy { $0.0.value == User(id: 42, name: "Ada") })
             #expect(results.filter { $0.0.source == .created }.count == 1)
+            // 200 callers, each parked on a connection of its own, through a pool of 32.
+            let open = fleet.client.daemons.map(\.pool.openCount)
+            #expect(open.allSatisfy { $0 <= fleet.client.configuration.maximumConnectionsPerDaemon }, "\(open)")
+            #expect(open.max() ?? 0 > 1)
             let latencies = results.map(\.1).sorted()
             print("stampede: \(tasks) tasks, 200 ms creator, \(calls.value) creator call(s); latency p50 \(latencies[tasks / 2]) ms, p99 \(latencies[tasks * 99 / 100]) ms, total \(milliseconds(since: start)) ms")
             // What was stored is the shared format, flags 0, under user:42.
