@@ -10,11 +10,18 @@ let package = Package(
         .library(name: "MemcacheProtocol", targets: ["MemcacheProtocol"]),
         .library(name: "CacheStore", targets: ["CacheStore"]),
         .library(name: "Dogpile", targets: ["Dogpile"]),
+        // The Swift client: memcached commands, lock verbs, a ketama ring and a Region API.
+        .library(name: "DogpileClient", targets: ["DogpileClient"]),
+        .executable(name: "dogpiled-client-probe", targets: ["dogpiled-client-probe"]),
+        .executable(name: "CachedFunctionExample", targets: ["CachedFunctionExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // The client only (DogpileClient); the daemon's targets never import NIO.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libevent, as Debian packages it (libevent-dev).
@@ -63,6 +70,28 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The Swift client library (swift-nio). Its ReplyDecoder is sans-I/O and fuzzable alone.
+        .target(
+            name: "DogpileClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Used by the cross-language tests: ring choice, set/get, and a stampede from one process.
+        .executableTarget(
+            name: "dogpiled-client-probe",
+            dependencies: ["DogpileClient"],
+            path: "Examples/dogpiled-client-probe"
+        ),
+        // Caches a slow function through a Region against a running dogpiled.
+        .executableTarget(
+            name: "CachedFunctionExample",
+            dependencies: ["DogpileClient"],
+            path: "Examples/CachedFunctionExample"
+        ),
         .testTarget(name: "MemcacheProtocolTests", dependencies: ["MemcacheProtocol"]),
         .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore", "MemcacheProtocol"]),
         .testTarget(name: "DogpileTests", dependencies: ["Dogpile"]),
@@ -72,5 +101,10 @@ let package = Package(
         // The connection's state machine, input buffers and socket options, without the daemon.
         .testTarget(name: "DogpiledServerTests", dependencies: ["DogpiledServer", "EventLoop"]),
         .testTarget(name: "DogpiledIntegrationTests", dependencies: ["dogpiled"]),
+        // Unit tests (decoder, ring, keys, values) and tests against the real dogpiled binary.
+        .testTarget(
+            name: "DogpileClientTests",
+            dependencies: ["DogpileClient", "dogpiled"]
+        ),
     ]
 )

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Fuzz the memcached text parser with libFuzzer + AddressSanitizer.
+# Fuzz the memcached text parser and the client's reply decoder with libFuzzer + AddressSanitizer.
 #
-#   scripts/fuzz.sh [seconds]        (default 60)
+#   scripts/fuzz.sh [seconds]        (default 60, shared: half each, the parser first)
 #
-# Builds Sources/MemcacheProtocol/*.swift + Fuzz/ParserFuzzer.swift as one module with plain
-# swiftc (no SwiftPM, so it stays quick in CI) into Fuzz/build/, seeds Fuzz/corpus/ from
-# Fuzz/seeds/ plus a few inputs written here, and runs for the given time. Exits non-zero on any
-# crash, timeout, leak or OOM (libFuzzer leaves crash-*/timeout-*/leak-*/oom-* files in
-# Fuzz/artifacts/). Extra libFuzzer flags can be passed in FUZZ_FLAGS.
+# Builds Sources/MemcacheProtocol/*.swift + Fuzz/ParserFuzzer.swift, and
+# Sources/DogpileClient/{Reply*,CacheItem,ReplyDecoder}.swift + Fuzz/ReplyDecoderFuzzer.swift, each as one
+# module with plain swiftc (no SwiftPM, so it stays quick in CI) into Fuzz/build/. The parser's
+# corpus is Fuzz/corpus/ (seeded from Fuzz/seeds/ plus a few inputs written here), the decoder's
+# Fuzz/corpus-replies/ (seeded from Fuzz/reply-seeds/). Exits non-zero on any crash, timeout,
+# leak or OOM (libFuzzer leaves crash-*/timeout-*/leak-*/oom-* files in Fuzz/artifacts/). Extra
+# libFuzzer flags can be passed in FUZZ_FLAGS.
 set -euo pipefail
 
 seconds="${1:-60}"
@@ -21,6 +23,11 @@ build="$fuzz/build"
 corpus="$fuzz/corpus"
 artifacts="$fuzz/artifacts"
 binary="$build/parser-fuzzer"
+decoder_binary="$build/reply-decoder-fuzzer"
+decoder_corpus="$fuzz/corpus-replies"
+# The time budget, split between the two fuzzers.
+parser_seconds=$(( (seconds + 1) / 2 ))
+decoder_seconds=$(( seconds - parser_seconds ))
 swiftc="${SWIFTC:-swiftc}"
 
 # libFuzzer's runtime (libclang_rt.fuzzer*.a) ships with the swift.org toolchain; with a
@@ -39,7 +46,7 @@ if ! ls "$resource_dir"/clang/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 \
     fi
 fi
 
-mkdir -p "$build" "$corpus" "$artifacts"
+mkdir -p "$build" "$corpus" "$decoder_corpus" "$artifacts"
 
 echo "fuzz.sh: building $binary" >&2
 # (ld.gold warns "Cannot export local symbol '__asan_report_*'" for every ASan stub: filtered.)
@@ -53,6 +60,22 @@ if ! "$swiftc" -sanitize=fuzzer,address -parse-as-library -O \
     exit 1
 fi
 grep -v "Cannot export local symbol '__asan_report" "$build/build.log" >&2 || true
+
+echo "fuzz.sh: building $decoder_binary" >&2
+if ! "$swiftc" -sanitize=fuzzer,address -parse-as-library -O \
+    -module-name ReplyDecoderFuzz \
+    -module-cache-path "$build/module-cache" \
+    "$root"/Sources/DogpileClient/{Reply,CacheItem,ReplyValuesEnd,ReplyStat,ReplyStatus,ReplyDecoder}.swift \
+    "$fuzz/ReplyDecoderFuzzer.swift" \
+    -o "$decoder_binary" > "$build/build-decoder.log" 2>&1; then
+    cat "$build/build-decoder.log" >&2
+    echo "fuzz.sh: decoder fuzzer build failed" >&2
+    exit 1
+fi
+grep -v "Cannot export local symbol '__asan_report" "$build/build-decoder.log" >&2 || true
+if [ -d "$fuzz/reply-seeds" ]; then
+    cp -f "$fuzz"/reply-seeds/* "$decoder_corpus"/ 2>/dev/null || true
+fi
 
 # Seeds: the tracked ones, plus a handful of valid and malformed requests.
 if [ -d "$fuzz/seeds" ]; then
@@ -78,21 +101,30 @@ seed nul            'get a\x00b c\r\nset k\x00 0 0 1\r\nz\r\n'
 seed partial        'set k 0 0 10\r\nabc'
 seed swallow-then   'set k 0 0 1048577\r\n\r\nversion\r\n'
 
-echo "fuzz.sh: corpus $(ls "$corpus" | wc -l) files; running ${seconds}s" >&2
+echo "fuzz.sh: parser corpus $(ls "$corpus" | wc -l) files; running ${parser_seconds}s" >&2
 export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 cd "$build"
 status=0
 # shellcheck disable=SC2086
 "$binary" "$corpus" \
-    -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -max_len=8192 \
+    -max_total_time="$parser_seconds" -timeout=5 -rss_limit_mb=2048 -max_len=8192 \
     -dict="$fuzz/memcached.dict" \
     -artifact_prefix="$artifacts/" -print_final_stats=1 ${FUZZ_FLAGS:-} || status=$?
+
+if [ "$status" -eq 0 ] && [ "$decoder_seconds" -gt 0 ]; then
+    echo "fuzz.sh: reply decoder corpus $(ls "$decoder_corpus" | wc -l) files; running ${decoder_seconds}s" >&2
+    # shellcheck disable=SC2086
+    "$decoder_binary" "$decoder_corpus" \
+        -max_total_time="$decoder_seconds" -timeout=5 -rss_limit_mb=2048 -max_len=8192 \
+        -dict="$fuzz/replies.dict" \
+        -artifact_prefix="$artifacts/" -print_final_stats=1 ${FUZZ_FLAGS:-} || status=$?
+fi
 
 if [ "$status" -ne 0 ]; then
     echo "fuzz.sh: libFuzzer failed (exit $status); reproducers:" >&2
     ls -1 "$artifacts" >&2 || true
-    echo "fuzz.sh: rerun one with: $binary <file>" >&2
+    echo "fuzz.sh: rerun one with: $binary <file> (or $decoder_binary <file>)" >&2
     exit "$status"
 fi
 echo "fuzz.sh: no crashes in ${seconds}s" >&2

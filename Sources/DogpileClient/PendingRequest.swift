@@ -1,0 +1,8 @@
+import NIOCore
+
+/// A request on its way to the daemon: its bytes, where its reply goes, and how long it may take.
+struct PendingRequest: Sendable {
+    var bytes: ByteBuffer
+    var promise: EventLoopPromise<Reply>
+    var timeout: TimeAmount
+}
