@@ -59,3 +59,15 @@ def key_mangler(region: str) -> Callable[[str], str]:
 
     mangle.region = region  # type: ignore[attr-defined]
     return mangle
+
+
+def safe_key(key: str | bytes) -> str:
+    """A key without region prefix, hashed by the same rule when memcached could not carry it
+    (the ``dogpiled`` backend's default key mangler for regions without a ``region``)."""
+    data = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+    if len(data) <= MAX_KEY_BYTES and not _needs_hashing(data):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return hashlib.sha1(data).hexdigest()
