@@ -29,7 +29,7 @@ from dogpile.cache.api import NO_VALUE, CacheBackend, CacheMutex
 from . import protocol
 from .cluster import Cluster
 from .connection import WAIT_MARGIN_S, DaemonDown, DaemonPool
-from .keys import key_mangler, safe_key
+from .keys import check_region_name, mangle_key, safe_key
 from .regenerate import Regenerator
 
 
@@ -45,7 +45,8 @@ class DogpiledBackend(CacheBackend):
         if not urls:
             raise ValueError("dogpiled backend: the 'url' argument is required")
         self.region_name: Optional[str] = args.get("region")
-        self.key_mangler = key_mangler(self.region_name) if self.region_name else safe_key
+        if self.region_name:
+            check_region_name(self.region_name)
         self.expire_time = int(args.get("memcached_expire_time", 0))
         self.lease_ms = int(args.get("lease_ms", 30000))
         self.wait_ms = int(args.get("wait_ms", 5000))
@@ -63,8 +64,17 @@ class DogpiledBackend(CacheBackend):
             weakref.WeakValueDictionary())
         self._mutexes_lock = threading.Lock()
 
+    def storage_key(self, key) -> str:
+        """The memcached key for a (region-mangled) dogpile key: ``<region>:`` + the shared
+        mangling when a ``region`` is configured, else the key itself, hashed only when
+        memcached could not carry it.  Applied to every key, after any key_mangler."""
+        if self.region_name:
+            return mangle_key(self.region_name, key)
+        return safe_key(key)
+
     # -- classic commands ---------------------------------------------------------------
     def get(self, key):
+        key = self.storage_key(key)
         try:
             with self.cluster.pool_for(key).connection() as conn:
                 value = conn.client.get(key)
@@ -73,7 +83,7 @@ class DogpiledBackend(CacheBackend):
         return NO_VALUE if value is None else value
 
     def get_multi(self, keys):
-        keys = list(keys)
+        keys = [self.storage_key(k) for k in keys]
         found: Dict[str, Any] = {}
         for pool, group in self.cluster.group_by_pool(keys).items():
             if pool is None:
@@ -90,6 +100,7 @@ class DogpiledBackend(CacheBackend):
 
     def store(self, key: str, value: Any, exptime: int) -> None:
         """``set`` with an explicit exptime; raises ``DaemonDown`` naming a dead owner."""
+        key = self.storage_key(key)
         with self.cluster.pool_for(key).connection() as conn:
             conn.client.set(key, value, expire=exptime, noreply=False)
 
@@ -97,6 +108,7 @@ class DogpiledBackend(CacheBackend):
         self.store_multi(mapping, self.expire_time)
 
     def store_multi(self, mapping: Mapping[str, Any], exptime: int) -> None:
+        mapping = {self.storage_key(k): v for k, v in mapping.items()}
         down = []
         for pool, group in self.cluster.group_by_pool(list(mapping)).items():
             if pool is None:
@@ -112,6 +124,7 @@ class DogpiledBackend(CacheBackend):
             raise DaemonDown(", ".join(str(d) for d in down), "writes failed")
 
     def delete(self, key):
+        key = self.storage_key(key)
         try:
             with self.cluster.pool_for(key).connection() as conn:
                 conn.client.delete(key, noreply=False)
@@ -140,7 +153,7 @@ class DogpiledBackend(CacheBackend):
 
     def get_mutex(self, key):
         """A server-side ``lock``/``unlock`` mutex on the daemon owning ``key``."""
-        name = safe_key(key)
+        name = self.storage_key(key)
         with self._mutexes_lock:
             mutex = self._mutexes.get(name)
             if mutex is None:

@@ -65,8 +65,9 @@ class DogpiledRegion(CacheRegion):
         return self
 
     # -- helpers ------------------------------------------------------------------------
-    def _mangle(self, key):
-        return self.key_mangler(key) if self.key_mangler else key
+    def _mangle(self, key) -> str:
+        """The memcached key: any user key_mangler, then the backend's region scheme."""
+        return self.actual_backend.storage_key(self.key_mangler(key) if self.key_mangler else key)
 
     def _check_region(self) -> None:
         if not self._region_checked:
