@@ -74,7 +74,18 @@ class Regenerator:
         self.busy_deadline = busy_deadline
 
     def _ask(self, key: str, wait_ms: int) -> Tuple[DaemonPool, DaemonConnection, protocol.Reply]:
-        """One ``lockgen``; the connection comes back checked out (raises ``DaemonDown``)."""
+        """One ``lockgen``; the connection comes back checked out (raises ``DaemonDown``).
+        With ``rehash_dead``, a daemon found dead here is left for the next live one."""
+        tries = len(self.cluster.pools) if self.cluster.rehash_dead else 1
+        for attempt in range(tries):
+            try:
+                return self._ask_once(key, wait_ms)
+            except DaemonDown:
+                if attempt == tries - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _ask_once(self, key: str, wait_ms: int):
         pool = self.cluster.pool_for(key)
         conn = pool.checkout()
         try:
