@@ -34,6 +34,15 @@ def flush(addresses):
         Client(server).flush_all(noreply=False)
 
 
+def test_pylibmc_uses_the_system_libmemcached():
+    """pip's pylibmc wheel bundles its own libmemcached; the comparison must be against
+    Debian's (scripts/test installs pylibmc with --no-binary)."""
+    maps = open("/proc/self/maps").read().splitlines()
+    libs = {line.split()[-1] for line in maps if "libmemcached" in line}
+    print(f"\npylibmc {pylibmc.__version__} on libmemcached {pylibmc.libmemcached_version}: {libs}")
+    assert libs and all("site-packages" not in lib for lib in libs)
+
+
 def test_pylibmc_and_dogpiled_put_10000_keys_on_the_same_daemons(daemons):
     ds = daemons(3)
     specs = [url(d, w) for d, w in zip(ds, (1, 2, 3))]
