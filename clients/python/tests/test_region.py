@@ -2,6 +2,7 @@
 
 import json
 import logging
+import socket
 import ssl
 import subprocess
 import threading
@@ -100,7 +101,7 @@ def test_lease_lost_before_setgen_returns_our_value_and_keeps_theirs(daemon):
     region = make([daemon], lease_ms=200)
 
     def slow():
-        time.sleep(0.2)                    # our lease ends meanwhile ...
+        time.sleep(0.5)                    # our 200 ms lease ends meanwhile ...
         other = daemon.conn()
         gen = other.cmd("lockgen user:k 30000 0")
         assert gen.word == "GEN"           # ... someone else is elected and stores
@@ -185,6 +186,17 @@ def test_region_must_be_declared(daemon):
     assert named.get_or_create("k", lambda: 7) == 7 and raw_get(daemon, "other:k") is not None
 
 
+def wait_until_listening(port, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listens on {port}"
+            time.sleep(0.02)
+
+
 def _owned_key(region, daemon):
     backend = region.actual_backend
     return next(f"k{i}" for i in range(10000)
@@ -205,10 +217,11 @@ def test_dead_daemon_keeps_its_keys_and_is_retried(daemons, caplog):
         region.set(key, "x")
     assert region.get_or_create("live-key-" + key, lambda: "cached") == "cached"
     # the same daemon comes back on its port: after retry_after it is used again
-    argv = [a for a in dead.argv]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marked_dead_at = time.monotonic()
+    proc = subprocess.Popen(dead.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(0.7)
+        wait_until_listening(dead.port)
+        time.sleep(max(0.0, marked_dead_at + 0.6 - time.monotonic()))   # past retry_after
         assert region.get_or_create(key, lambda: "back") == "back"
         assert region.get_or_create(key, lambda: "not again") == "back"
     finally:
