@@ -123,9 +123,13 @@ class Regenerator:
                     return create()
                 # Not our format (another serializer wrote it): drop it once and regenerate.
                 log.warning("dogpiled: %s holds an unreadable value; deleting it", key)
-                with pool.connection() as conn:
-                    conn.client.delete(key, noreply=False)
                 repaired = True
+                try:
+                    with pool.connection() as conn:
+                        conn.client.delete(key, noreply=False)
+                except DaemonDown as down:
+                    log.warning("dogpiled: %s; created %s without caching", down, key)
+                    return create()
                 continue
             if reply.word != "BUSY":
                 raise protocol.ProtocolError(f"{pool.name}: unexpected lockgen reply {reply.line!r}")
