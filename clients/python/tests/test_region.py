@@ -259,3 +259,8 @@ def test_tls_context_reaches_the_socket(daemon):
     assert region.actual_backend.cluster.pools[0]._connection_args["tls_context"] is ctx
     with pytest.raises(dogpiled.DaemonDown, match="SSL|ssl|EOF|reset|timed out"):
         region.set("k", 1)
+
+
+def test_key_is_locked_says_it_cannot_answer(daemon):
+    with pytest.raises(NotImplementedError, match="read-only"):
+        make([daemon]).key_is_locked("k")

@@ -130,6 +130,14 @@ class DogpiledRegion(CacheRegion):
             self._exptime(expiration_time), should_cache_fn)
         return [found[mangled[k]] for k in keys]
 
+    def key_is_locked(self, key) -> bool:
+        """Not available: dogpile.cache would answer from a named mutex, which the
+        ``lockgen`` path never takes, and the protocol has no read-only query of a
+        generation lease yet (proposed in docs/protocol.md section 5)."""
+        raise NotImplementedError(
+            "dogpiled regions coordinate with lockgen; the daemon cannot yet be asked "
+            "read-only whether a key is being regenerated")
+
     def invalidate(self, hard: bool = True) -> None:
         """Invalidate the region on every daemon: ``invalidate <region> hard|soft``.
 
