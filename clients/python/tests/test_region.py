@@ -264,3 +264,11 @@ def test_tls_context_reaches_the_socket(daemon):
 def test_key_is_locked_says_it_cannot_answer(daemon):
     with pytest.raises(NotImplementedError, match="read-only"):
         make([daemon]).key_is_locked("k")
+
+
+def test_non_ascii_and_unsafe_keys_on_the_wire(daemon):
+    region = make([daemon])
+    assert region.get_or_create("café", lambda: "utf-8 key") == "utf-8 key"
+    assert region.get_or_create("café menu", lambda: "hashed key") == "hashed key"
+    assert raw_get(daemon, "user:café") is not None
+    assert raw_get(daemon, "user:c19783df5f6effd371c9131e6a582689c5549753") is not None
