@@ -67,6 +67,8 @@ def worker(cfg) -> None:
     """One process: CALLERS threads, released together by a line on stdin."""
     region = make_region(cfg["mode"], cfg["port"])
     region.get("warm-up")                        # open a connection before the start line
+    if cfg["mode"] == "c":
+        region.check_regions()                   # (else the first get_or_create does it)
     mine = threading.local()
     results = []
 

@@ -92,6 +92,9 @@ class Cluster:
             with self._lock:
                 checked.add(index)
 
+    def region_checked_everywhere(self, region: str) -> bool:
+        return len(self._checked.get(region, ())) == len(self.pools)
+
     def close(self) -> None:
         for pool in self.pools:
             pool.close()

@@ -71,14 +71,14 @@ class DogpiledRegion(CacheRegion):
 
     def _check_region(self) -> None:
         if not self._region_checked:
-            self.actual_backend.cluster.check_region(self.server_region)
-            self._region_checked = all(
-                i in self.actual_backend.cluster._checked.get(self.server_region, ())
-                for i in range(len(self.actual_backend.cluster.pools)))
+            self.check_regions()
 
     def check_regions(self) -> None:
-        """Raise ``RegionNotDeclared`` now if a reachable daemon lacks the region."""
-        self.actual_backend.cluster.check_region(self.server_region)
+        """Raise ``RegionNotDeclared`` now if a reachable daemon lacks the region.
+        (Done at first use anyway; a daemon down now is asked when it is back.)"""
+        cluster = self.actual_backend.cluster
+        cluster.check_region(self.server_region)
+        self._region_checked = cluster.region_checked_everywhere(self.server_region)
 
     def _decode(self, data: bytes) -> Any:
         """Payload of stored bytes, ``NO_VALUE`` when they are not a version-2 value."""
