@@ -5,6 +5,8 @@ after the value was stored.
   (a) stock dogpile.cache pymemcache backend, distributed_lock=True, on memcached
   (b) a plain dogpile.cache region on the dogpiled backend (server-side mutex)
   (c) dogpiled.make_region() (lockgen: one round trip, the server wakes waiters)
+  (floor) the same stampede on raw sockets from one epoll loop: what the daemon and
+      the machine cost without any client library (a lower bound for (c))
 
 Load: PROCESSES processes x CALLERS threads ask get_or_create for one missing key
 whose creator takes CREATOR_MS; ROUNDS rounds with fresh keys.  A caller's delay is
@@ -123,6 +125,28 @@ def run_round(mode, port, args, key, calls_file):
     return results
 
 
+def floor_round(port, args, key):
+    """The same stampede from one process on raw sockets with epoll (no client library,
+    no threads): what the daemon and this machine's scheduling cost by themselves."""
+    sys.path.insert(0, os.path.join(REPO, "Tests", "Locking"))
+    from lockclient import Conn, collect
+    holder = Conn("127.0.0.1", port)
+    waiters = [Conn("127.0.0.1", port) for _ in range(args.processes * args.callers - 1)]
+    try:
+        token = holder.cmd(f"lockgen {key} 30000 0").token
+        for w in waiters:
+            w.send(f"lockgen {key} 30000 10000\r\n")
+        time.sleep(args.creator_ms / 1000.0)
+        ready = time.monotonic()
+        holder.send(f"setgen {key} {token} 0 300 5\r\nvalue\r\n")
+        replies = collect(waiters, 30)
+        assert len(replies) == len(waiters) and all(r.word == "HIT" for r in replies.values())
+        return [(r.at - ready) * 1000 for r in replies.values()]
+    finally:
+        for c in waiters + [holder]:
+            c.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--worker")
@@ -144,7 +168,9 @@ def main() -> None:
              "b": "(b) plain region, dogpiled backend (lock/unlock)",
              "c": "(c) dogpiled.make_region() (lockgen)"}
     print(f"{args.processes} processes x {args.callers} callers, creator {args.creator_ms} ms, "
-          f"{args.rounds} rounds, one daemon each; delay = caller got the value - creator returned it")
+          f"{args.rounds} rounds, one daemon each ({os.path.basename(os.path.dirname(dogpiled_bin))}"
+          f" dogpiled); delay = caller got the value - creator returned it; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     try:
         for rnd in range(args.rounds):            # modes alternate, so drift hits all alike
             for mode in "abc":
@@ -159,6 +185,8 @@ def main() -> None:
                 delays = [(r["at"] - stored) * 1000 for r in results if not r["created"]]
                 names.setdefault(mode + "rows", []).append((calls, delays,
                                                             all(r["ok"] for r in results)))
+        floor = [d for rnd in range(args.rounds)
+                 for d in floor_round(dp_port, args, f"bench:floor-{os.getpid()}-{rnd}")]
         for mode in "abc":
             rows = names[mode + "rows"]
             delays = [d for _, ds, _ in rows for d in ds]
@@ -167,6 +195,9 @@ def main() -> None:
                   f"value: {all(ok for _, _, ok in rows)}; delay p50 {percentile(delays, 50):.1f} ms"
                   f", p99 {percentile(delays, 99):.1f} ms, max {max(delays):.1f} ms "
                   f"({len(delays)} waiting callers)")
+        print(f"(floor) same stampede on raw sockets, one process, epoll: delay p50 "
+              f"{percentile(floor, 50):.1f} ms, p99 {percentile(floor, 99):.1f} ms, max "
+              f"{max(floor):.1f} ms ({len(floor)} waiting connections)")
     finally:
         for d in daemons:
             d.kill()
