@@ -97,6 +97,19 @@ def test_busy_past_the_deadline_raises_and_never_runs_the_creator(daemon):
     holder.close()
 
 
+def test_the_deadline_bounds_the_wait_on_the_server(daemon):
+    holder = daemon.conn()
+    assert holder.cmd("lockgen user:k 30000 0").word == "GEN"
+    region = make([daemon], wait_ms=20000, busy_deadline=0.5)
+    t0 = time.monotonic()
+    with pytest.raises(dogpiled.LockTimeout):
+        region.get_or_create("k", lambda: "never")
+    took = time.monotonic() - t0
+    print(f"\nLockTimeout after {took * 1000:.0f} ms (busy_deadline 500 ms, wait_ms 20000)")
+    assert took < 10          # not the 20 s wait_ms
+    holder.close()
+
+
 def test_lease_lost_before_setgen_returns_our_value_and_keeps_theirs(daemon):
     region = make([daemon], lease_ms=200)
 

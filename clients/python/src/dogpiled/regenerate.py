@@ -105,8 +105,10 @@ class Regenerator:
         deadline = time.monotonic() + self.busy_deadline
         repaired = False
         while True:
+            # never wait on the server past the caller's deadline
+            left_ms = int((deadline - time.monotonic()) * 1000)
             try:
-                pool, conn, reply = self._ask(key, self.wait_ms)
+                pool, conn, reply = self._ask(key, max(0, min(self.wait_ms, left_ms)))
             except DaemonDown as down:
                 log.warning("dogpiled: %s; created %s without caching", down, key)
                 return create()
