@@ -33,6 +33,7 @@ def main() -> None:
         os.write(fd, f"{os.getpid()}\n".encode())
         os.close(fd)
         time.sleep(cfg.get("creator_s", 0.2))
+        mine.ready_at = time.time()
         return cfg["value"]
 
     results = []
@@ -42,8 +43,8 @@ def main() -> None:
         barrier.wait()
         mine.created = False
         value = region.get_or_create(cfg["key"], creator)
-        # for the creating caller this is just after its setgen: the value's store time
-        results.append({"value": value, "at": time.time(), "created": mine.created})
+        results.append({"value": value, "at": time.time(), "created": mine.created,
+                        "ready": getattr(mine, "ready_at", None)})
 
     threads = [threading.Thread(target=caller) for _ in range(cfg["threads"])]
     print("ready", flush=True)
