@@ -285,3 +285,14 @@ def test_non_ascii_and_unsafe_keys_on_the_wire(daemon):
     assert region.get_or_create("café menu", lambda: "hashed key") == "hashed key"
     assert raw_get(daemon, "user:café") is not None
     assert raw_get(daemon, "user:c19783df5f6effd371c9131e6a582689c5549753") is not None
+
+
+def test_a_value_too_large_to_store_is_returned_and_the_lease_given_back(daemon, caplog):
+    region, calls = make([daemon]), []
+    big = "x" * (2 * 1024 * 1024)              # over the daemon's 1 MB item limit
+    with caplog.at_level(logging.WARNING, logger="dogpiled"):
+        assert region.get_or_create("big", lambda: calls.append(1) or big) == big
+    assert "not cached" in caplog.text and "too large" in caplog.text
+    t0 = time.monotonic()
+    assert region.get_or_create("big", lambda: calls.append(2) or "small") == "small"
+    assert calls == [1, 2] and time.monotonic() - t0 < 2      # no lease left behind to wait out
