@@ -154,6 +154,7 @@ def main() -> None:
     parser.add_argument("--callers", type=int, default=10)
     parser.add_argument("--creator-ms", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--modes", default="abc", help="which of a, b, c to run (default abc)")
     args = parser.parse_args()
     if args.worker:
         return worker(json.loads(args.worker))
@@ -173,7 +174,7 @@ def main() -> None:
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     try:
         for rnd in range(args.rounds):            # modes alternate, so drift hits all alike
-            for mode in "abc":
+            for mode in args.modes:
                 calls_file = f"/tmp/clients-compare-{os.getpid()}-{mode}-{rnd}"
                 results = run_round(mode, mc_port if mode == "a" else dp_port, args,
                                     f"bench-key-{os.getpid()}-{rnd}", calls_file)
@@ -187,7 +188,7 @@ def main() -> None:
                                                             all(r["ok"] for r in results)))
         floor = [d for rnd in range(args.rounds)
                  for d in floor_round(dp_port, args, f"bench:floor-{os.getpid()}-{rnd}")]
-        for mode in "abc":
+        for mode in args.modes:
             rows = names[mode + "rows"]
             delays = [d for _, ds, _ in rows for d in ds]
             calls = [c for c, _, _ in rows]
