@@ -64,9 +64,7 @@ def test_pylibmc_and_dogpiled_put_10000_keys_on_the_same_daemons(daemons):
     print(f"\nring agreement over {len(KEYS)} keys, weights 1,2,3: pylibmc vs dogpiled landing "
           f"{agree}, pylibmc landing vs dogpiled ring {agree_ring}; per daemon "
           f"{sorted(Counter(by_pylibmc.values()).values())}")
-    # TODO(lead): add the Swift client here once `dogpiled-client-probe` is built:
-    #   run `dogpiled-client-probe where --servers <specs joined by ','> key-0 ... key-9999`
-    #   (or set the keys through it and call landed(addresses)), and assert it agrees too.
+    # The Swift client's side of this agreement: test_cross_language.py.
     assert agree == len(KEYS)
     assert agree_ring == len(KEYS)
 
