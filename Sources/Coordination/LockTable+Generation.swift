@@ -5,6 +5,16 @@ import Synchronization
 public typealias LeaseTable<Value> = LockTable<GenerationLease, Value>
 
 extension LockTable where Entry == GenerationLease {
+    /// `genstate <key>`: whether a generation lease is held and how many wait, after letting time
+    /// pass; creates no entry, takes no budget, counts in no stat.
+    @inlinable
+    public func state(of key: LockKey) -> LockState {
+        perform(key, absent: .free, full: .free) { entry, step in
+            entry.advance(&step)
+            return LockState(holders: entry.holdCount, exclusive: entry.holdCount > 0, waiters: entry.waiterCount)
+        }
+    }
+
     /// Decides a `lockgen`. `lookup` reads the store (fresh, stale copy or nothing) and runs under
     /// the key's lock. `arrival` is when the request's bytes were read (monotonic ms; now if
     /// nil): its wait is counted from there.

@@ -4,6 +4,16 @@ import Synchronization
 public typealias MutexTable<Value> = LockTable<NamedMutex, Value>
 
 extension LockTable where Entry == NamedMutex {
+    /// `lockstate <name>`: who holds and waits, after letting time pass; creates no entry, takes
+    /// no budget, counts in no stat.
+    @inlinable
+    public func state(of name: LockKey) -> LockState {
+        perform(name, absent: .free, full: .free) { entry, step in
+            entry.advance(&step)
+            return LockState(holders: entry.holdCount, exclusive: entry.heldExclusively, waiters: entry.waiterCount)
+        }
+    }
+
     /// `lock` / `rlock`. `arrival` is when the request's bytes were read (monotonic ms; now if
     /// nil): its wait is counted from there.
     @inlinable

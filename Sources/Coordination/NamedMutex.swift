@@ -41,6 +41,8 @@ public struct NamedMutex: LockEntry {
     public init() {}
 
     public var isIdle: Bool { holds.isEmpty && waiters.isEmpty }
+    /// Whether the holds are one exclusive grant (`lock`) rather than readers' (`rlock`).
+    public var heldExclusively: Bool { holds.first?.mode == .exclusive }
     public var holdCount: Int { holds.count }
     public var waiterCount: Int { waiters.count }
 

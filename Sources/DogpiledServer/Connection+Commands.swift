@@ -70,6 +70,8 @@ extension Connection {
         case .renew(let name, let token, let lease):
             let renewed = state.mutexes.renew(LockKey(name.bytes(in: buffer)), token: token, leaseMilliseconds: lease)
             output.append(renewed ? "RENEWED\r\n" : "NOT_OWNER\r\n")
+        case .lockState(let name, let generation):
+            lockState(name, generation: generation, buffer)
         case .invalidate(let region, let hard):
             invalidate(region, hard: hard, buffer)
         case .metaNoop:

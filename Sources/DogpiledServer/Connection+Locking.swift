@@ -133,6 +133,23 @@ extension Connection {
         }
     }
 
+    /// `lockstate <name>` -> `FREE` | `EXCLUSIVE <waiters>` | `SHARED <holders> <waiters>`;
+    /// `genstate <key>` -> `FREE` | `LEASED <waiters>`. Reads only: no entry, no stat.
+    func lockState(_ name: ByteSpan, generation: Bool, _ buffer: UnsafeRawBufferPointer) {
+        let key = LockKey(name.bytes(in: buffer))
+        let found = generation ? state.leases.state(of: key) : state.mutexes.state(of: key)
+        if found.holders == 0 {
+            // Waiters without a holder do not outlast the step that lets time pass: a free name.
+            output.append("FREE\r\n")
+        } else if generation {
+            output.append(string: "LEASED \(found.waiters)\r\n")
+        } else if found.exclusive {
+            output.append(string: "EXCLUSIVE \(found.waiters)\r\n")
+        } else {
+            output.append(string: "SHARED \(found.holders) \(found.waiters)\r\n")
+        }
+    }
+
     func invalidate(_ regionName: ByteSpan, hard: Bool, _ buffer: UnsafeRawBufferPointer) {
         guard let region = state.regions.region(named: regionName.bytes(in: buffer)) else {
             output.append("NOT_FOUND\r\n")

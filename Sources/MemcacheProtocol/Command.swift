@@ -34,6 +34,9 @@ public enum Command {
     case unlock(name: ByteSpan, token: UInt64)
     /// `renew <name> <token> <lease_ms>`.
     case renew(name: ByteSpan, token: UInt64, leaseMilliseconds: Int)
+    /// `lockstate <name>` (a named mutex) or `genstate <key>` (a generation lease): a read-only
+    /// query of who holds and waits.
+    case lockState(name: ByteSpan, generation: Bool)
     /// `invalidate <region> hard|soft`.
     case invalidate(region: ByteSpan, hard: Bool)
     /// `mn`, the meta protocol's no-op: answered `MN`.

@@ -19,6 +19,7 @@ extension TextParser {
             if named("gets") { return reply(retrieval(.gets, tokens, buffer)) }
             if named("gat") { return reply(retrieval(.gat, tokens, buffer)) }
             if named("gats") { return reply(retrieval(.gats, tokens, buffer)) }
+            if named("genstate"), let lockCommand = lockVerb(named, tokens, buffer) { return reply(lockCommand) }
             return unknown
         case UInt8(ascii: "s"):
             if named("set") {

@@ -1,4 +1,5 @@
 /// dogpiled's lock verbs (PROTOCOL.md): `lockgen`, `mlockgen`, `unlockgen`, `lock`, `rlock`, `unlock`,
+/// `lockstate`, `genstate`,
 /// `renew`, `invalidate`. A wrong token count answers `ERROR`; a bad number, a value out of range
 /// or a key over 250 bytes answers `CLIENT_ERROR bad command line format`.
 extension TextParser {
@@ -45,6 +46,11 @@ extension TextParser {
                   let token = NumberParsing.parseUInt64(tokens[2].bytes(in: buffer))
             else { return .failure(.badFormat, noreply: false) }
             return named("unlock") ? .unlock(name: tokens[1], token: token) : .unlockgen(key: tokens[1], token: token)
+        }
+        if named("lockstate") || named("genstate") {
+            guard ntokens == 3 else { return unknown }
+            guard tokens[1].count <= limits.maximumKeyLength else { return .failure(.badFormat, noreply: false) }
+            return .lockState(name: tokens[1], generation: named("genstate"))
         }
         if named("renew") {
             guard ntokens == 5 else { return unknown }

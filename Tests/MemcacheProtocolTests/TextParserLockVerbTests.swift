@@ -69,3 +69,31 @@ struct TextParserLockVerbTests {
         }
     }
 }
+
+/// `lockstate` and `genstate`: read-only queries of a mutex and a generation lease.
+@Suite("TextParser: lock state queries")
+struct TextParserLockStateTests {
+    func parse(_ line: String) -> String {
+        var parser = TextParser()
+        let input = Array(line.utf8)
+        return input.withUnsafeBytes { buffer in
+            guard case .command(let command, _) = parser.parse(buffer) else { return "no command" }
+            switch command {
+            case .lockState(let name, let generation):
+                return (generation ? "gen " : "mutex ") + String(decoding: name.bytes(in: buffer), as: UTF8.self)
+            case .failure(let reply, _):
+                return String(decoding: UnsafeRawBufferPointer(start: reply.text.utf8Start, count: reply.text.utf8CodeUnitCount), as: UTF8.self)
+            default:
+                return "other"
+            }
+        }
+    }
+
+    @Test func shapes() {
+        #expect(parse("lockstate m\r\n") == "mutex m")
+        #expect(parse("genstate k\r\n") == "gen k")
+        #expect(parse("lockstate\r\n") == "ERROR")
+        #expect(parse("genstate a b\r\n") == "ERROR")
+        #expect(parse("lockstate " + String(repeating: "n", count: 251) + "\r\n") == "CLIENT_ERROR bad command line format")
+    }
+}
