@@ -21,6 +21,16 @@ extension Connection {
             let (freshness, item) = region.store.generationLookup(keyBytes, early: draw)
             return (GenerationDecision.ValueState(freshness), item)
         }
+        if let nextCheck = appendAnswer(outcome, key: keyBytes, region: region, busy: "BUSY\r\n") {
+            park(ParkedRequest(kind: .generation, key: key, ticket: ticket), until: nextCheck)
+        }
+    }
+
+    /// Queues the reply to one `lockgen` decision (`busy` is how a refusal reads: `BUSY`, or
+    /// `MISS` in `mlockgen`). Returns when to check again if the request must park instead.
+    private func appendAnswer(
+        _ outcome: LockgenOutcome<Item>, key keyBytes: UnsafeRawBufferPointer, region: Region, busy: StaticString
+    ) -> Int64? {
         switch outcome {
         case .hit(let item):
             appendValue(item, key: keyBytes, withCAS: true)
@@ -33,14 +43,15 @@ extension Connection {
             appendValue(item, key: keyBytes, withCAS: true)
             output.append("STALE\r\n")
         case .busy:
-            output.append("BUSY\r\n")
+            output.append(busy)
         case .tooManyLocks:
             output.append("SERVER_ERROR too many locks\r\n")
         case .shuttingDown:
             output.append("SERVER_ERROR shutting down\r\n")
         case .parked(let nextCheck):
-            park(ParkedRequest(kind: .generation, key: key, ticket: ticket), until: nextCheck)
+            return nextCheck
         }
+        return nil
     }
 
     func setgen(_ request: StorageRequest, _ buffer: UnsafeRawBufferPointer) {
@@ -90,23 +101,9 @@ extension Connection {
                 let (freshness, item) = region.store.generationLookup(keyBytes, early: draw)
                 return (GenerationDecision.ValueState(freshness), item)
             }
-            switch outcome {
-            case .hit(let item):
-                appendValue(item, key: keyBytes, withCAS: true)
-                output.append("HIT\r\n")
-            case .generate(let token, let stale):
-                if let stale { appendValue(stale, key: keyBytes, withCAS: true) }
-                appendTokenLine("GEN ", token)
-            case .stale(let item):
-                appendValue(item, key: keyBytes, withCAS: true)
-                output.append("STALE\r\n")
-            case .busy, .parked:
-                // wait 0 never parks; `.parked` cannot happen, and would be a MISS if it did.
+            // wait 0 never parks; were it to, the key would read as MISS all the same.
+            if appendAnswer(outcome, key: keyBytes, region: region, busy: "MISS\r\n") != nil {
                 output.append("MISS\r\n")
-            case .tooManyLocks:
-                output.append("SERVER_ERROR too many locks\r\n")
-            case .shuttingDown:
-                output.append("SERVER_ERROR shutting down\r\n")
             }
         }
         output.append("END\r\n")
