@@ -102,6 +102,8 @@ extension Connection {
             output.append("\r\n")
         case .close(let reason):
             if reason == .binaryProtocol {
+                // Counted every time; logged at most once per 10 s (a client can open thousands).
+                statistics.add(.binaryProtocolCloses)
                 let logger = state.logger
                 state.binaryProtocolLog.record { suppressed in
                     logger.info("closing connection: binary protocol is not supported",

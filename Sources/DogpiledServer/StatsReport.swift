@@ -76,6 +76,7 @@ struct StatsReport {
             ("output_referenced_bytes", String(OutputBuffer.referencedBytes)),
             ("idle_kicks", String(state.total(.idleKicks))),
             ("read_buf_oom", String(state.total(.readBufferOutOfMemory))),
+            ("binary_protocol_closes", String(state.total(.binaryProtocolCloses))),
             // Where memory beyond the items goes: buffered requests and queued replies.
             ("input_buffer_bytes", String(state.inputBudget.heldBytes)),
             ("output_buffer_bytes", String(state.workerStatistics.reduce(0) { $0 + $1.queuedOutputBytes })),

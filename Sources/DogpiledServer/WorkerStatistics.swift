@@ -13,7 +13,7 @@ public final class WorkerStatistics: Sendable {
         case casMisses, casHits, casBadval, touchHits, touchMisses
         case storeTooLarge, storeNoMemory
         case bytesRead, bytesWritten, connYields
-        case idleKicks, readBufferOutOfMemory
+        case idleKicks, readBufferOutOfMemory, binaryProtocolCloses
 
         /// The name `stats` prints.
         public var name: String {
@@ -42,6 +42,7 @@ public final class WorkerStatistics: Sendable {
             case .connYields: "conn_yields"
             case .idleKicks: "idle_kicks"
             case .readBufferOutOfMemory: "read_buf_oom"
+            case .binaryProtocolCloses: "binary_protocol_closes"
             }
         }
     }

@@ -91,6 +91,8 @@ struct SettingsBehaviourTests {
             let lines = server.log().split(separator: "\n").filter { $0.contains("binary protocol") }
             // One line per 10 s, plus one at the start: the test takes a few seconds at most.
             #expect((1...3).contains(lines.count), "\(lines.count) lines")
+            // Every one of them is counted, though.
+            #expect(try server.connect().stats()["binary_protocol_closes"] == "1000")
         }
     }
 }
