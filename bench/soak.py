@@ -203,6 +203,9 @@ def worker(port: int, seed: int, stop: float, errors: list, counts: dict, lock: 
             else:
                 slow_reader(port, rng)
             done += 1
+            if done % 200 == 0:
+                with lock:
+                    counts["operations"] = counts.get("operations", 0) + 200
         except ProtocolError as error:
             with lock:
                 errors.append(str(error))
@@ -217,7 +220,7 @@ def worker(port: int, seed: int, stop: float, errors: list, counts: dict, lock: 
     if c:
         c.close()
     with lock:
-        counts["operations"] = counts.get("operations", 0) + done
+        counts["operations"] = counts.get("operations", 0) + done % 200
 
 
 def stats(port: int, sub: bytes = b"") -> dict[str, str]:
