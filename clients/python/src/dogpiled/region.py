@@ -130,7 +130,7 @@ class DogpiledRegion(CacheRegion):
         mangled = self._mangle(key)
         regenerator = self.actual_backend.regenerator
         if self.async_creation_runner is not None:
-            background = self._runner_background(key, mangled, creator)
+            background = self._runner_background(key, mangled)
         elif self.early_recompute:
             background = regenerator.in_thread
         else:
@@ -139,7 +139,7 @@ class DogpiledRegion(CacheRegion):
             mangled, create, self._decode, self._encode, self._exptime(expiration_time),
             should_cache_fn, background=background, early=self.early_recompute)
 
-    def _runner_background(self, key, mangled: str, creator):
+    def _runner_background(self, key, mangled: str):
         """Hand a lease to the user's ``async_creation_runner`` with dogpile's contract
         ``runner(cache, key, creator, mutex)``: it calls ``creator()``, then
         ``cache.set(key, value)``, then ``mutex.release()``.  The ``set`` of exactly the
