@@ -7,6 +7,7 @@ multi-key call are asked in one round trip per daemon.  Timings are printed, nev
 asserted."""
 
 import logging
+import socket
 import random
 import threading
 import time
@@ -251,3 +252,74 @@ def test_multi_chunks_and_cache_multi_on_arguments(daemon):
     assert square(*xs) == [x * x for x in xs]
     assert square(*xs) == [x * x for x in xs]
     assert calls == [250]                       # three mlockgen chunks, one creator call
+
+
+class OlderDaemon:
+    """A proxy in front of a real daemon that answers ``ERROR`` to issue 11's verbs
+    (``lockgen ... early``, ``mlockgen``), as a dogpiled from before them does."""
+
+    def __init__(self, daemon):
+        self.daemon = daemon
+        self.refused = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client):
+        upstream = socket.create_connection(("127.0.0.1", self.daemon.port))
+
+        def back():
+            while True:
+                data = upstream.recv(65536)
+                if not data:
+                    break
+                client.sendall(data)
+            client.close()
+
+        threading.Thread(target=back, daemon=True).start()
+        buf = b""
+        with client, upstream:
+            while True:
+                data = client.recv(65536)
+                if not data:
+                    return
+                buf += data
+                # one request at a time per connection: a refused line is alone in buf
+                line = buf.split(b"\r\n", 1)[0]
+                if buf.endswith(b"\r\n") and (line.startswith(b"mlockgen ") or
+                                             (line.startswith(b"lockgen ") and line.endswith(b" early"))):
+                    self.refused.append(line.split()[0].decode())
+                    client.sendall(b"ERROR\r\n")
+                else:
+                    upstream.sendall(buf)
+                buf = b""
+
+    def close(self):
+        self.listener.close()
+
+
+def test_an_older_daemon_is_asked_without_early_and_mlockgen(daemon, caplog):
+    proxy = OlderDaemon(daemon)
+    try:
+        region = dogpiled.make_region("user").configure(
+            "dogpiled", expiration_time=300, arguments={"url": [f"127.0.0.1:{proxy.port}"]})
+        with caplog.at_level(logging.WARNING, logger="dogpiled"):
+            assert region.get_or_create("k", lambda: "v") == "v"
+            assert region.get_or_create("k", lambda: "not again") == "v"
+            assert region.get_or_create_multi(["k", "x", "y"], lambda *ks: [f"new-{k}" for k in ks]) \
+                == ["v", "new-x", "new-y"]
+            assert region.get_or_create_multi(["x", "z"], lambda *ks: [f"new-{k}" for k in ks]) \
+                == ["new-x", "new-z"]
+        assert proxy.refused == ["lockgen", "mlockgen"]       # each asked once, then never
+        assert "does not know `lockgen ... early`" in caplog.text
+        assert "does not know `mlockgen`" in caplog.text
+    finally:
+        proxy.close()

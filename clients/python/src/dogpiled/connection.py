@@ -124,6 +124,9 @@ class DaemonPool:
         self._idle: List[DaemonConnection] = []
         self._lock = threading.Lock()
         self.dead_until = 0.0
+        # issue 11's verbs, until the daemon answers ERROR to them (an older dogpiled)
+        self.knows_early = True
+        self.knows_mlockgen = True
 
     @property
     def name(self) -> str:

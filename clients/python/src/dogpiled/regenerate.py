@@ -215,9 +215,20 @@ class Regenerator:
     def _ask_once(self, key: str, wait_ms: int, early: bool):
         pool = self.cluster.pool_for(key)
         conn = pool.checkout()
+        early = early and pool.knows_early
         try:
             reply = conn.request(protocol.lockgen(key, self.lease_ms, wait_ms, early),
                                  timeout=wait_ms / 1000.0 + WAIT_MARGIN_S)
+        except protocol.ServerError as error:
+            if not (early and error.line == "ERROR"):
+                pool.discard(conn, error)
+                raise
+            # An older dogpiled: lockgen with a fifth word is a wrong number of tokens.
+            log.warning("dogpiled: daemon %s does not know `lockgen ... early`; "
+                        "asking it without", pool.name)
+            pool.knows_early = False
+            pool.checkin(conn)
+            return self._ask_once(key, wait_ms, False)
         except BaseException as error:
             raise pool.discard(conn, error) or error
         if reply.word in ("HIT", "STALE") and reply.value is None:
@@ -330,8 +341,19 @@ class Regenerator:
                     log.warning("dogpiled: daemon down; creating %d keys without caching", len(group))
                     uncached += group
                     continue
+                if not pool.knows_mlockgen:
+                    later += group          # an older dogpiled: the single-key loop
+                    continue
                 try:
                     held, replies = self._ask_many(pool, group)
+                except protocol.ServerError as error:
+                    if error.line != "ERROR":
+                        raise
+                    log.warning("dogpiled: daemon %s does not know `mlockgen`; asking "
+                                "its keys one by one", pool.name)
+                    pool.knows_mlockgen = False
+                    later += group
+                    continue
                 except DaemonDown as down:
                     if self.cluster.rehash_dead:
                         later += group      # the single-key loop finds them a live daemon
