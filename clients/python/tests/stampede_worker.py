@@ -2,11 +2,12 @@
 
     python stampede_worker.py '<json settings>'
 
-Opens a dogpiled region, starts ``threads`` callers that wait on a barrier, prints
+Opens a dogpiled region (``early_recompute`` from the settings, default on), starts ``threads`` callers that wait on a barrier, prints
 ``ready``, waits for a line on stdin, then every caller asks ``get_or_create(key)``
 once.  Each creator call appends one line to ``calls_file`` (O_APPEND: one write,
 whole lines from every process).  Prints one JSON line: every caller's result and
-the wall-clock time it got it, and when this process's creator stored its value.
+the wall-clock time it got it, and when this process's creator stored its value
+(once background regenerations are finished).
 """
 
 import json
@@ -20,7 +21,7 @@ import dogpiled
 
 def main() -> None:
     cfg = json.loads(sys.argv[1])
-    region = dogpiled.make_region("user").configure(
+    region = dogpiled.make_region("user", early_recompute=cfg.get("early_recompute", True)).configure(
         "dogpiled", expiration_time=cfg.get("expiration", 300),
         arguments={"url": cfg["urls"], "lease_ms": cfg.get("lease_ms", 30000),
                    "wait_ms": cfg.get("wait_ms", 5000), "busy_deadline": cfg.get("deadline", 60)})
@@ -53,6 +54,8 @@ def main() -> None:
         t.start()
     for t in threads:
         t.join()
+    # a lease handed out with a value is regenerated on a daemon thread: let it finish
+    region.wait_for_background(60)
     print(json.dumps({"pid": os.getpid(), "results": results}), flush=True)
 
 

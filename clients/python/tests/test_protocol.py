@@ -66,6 +66,8 @@ def test_incomplete_reply_is_pending():
 
 def test_command_lines():
     assert protocol.lockgen("user:1", 30000, 5000) == b"lockgen user:1 30000 5000\r\n"
+    assert protocol.lockgen("user:1", 30000, 5000, early=True) == b"lockgen user:1 30000 5000 early\r\n"
+    assert protocol.mlockgen(30000, ["user:1", "user:2"]) == b"mlockgen 30000 user:1 user:2\r\n"
     assert protocol.setgen("user:1", 7, 0, 300, b"ab") == b"setgen user:1 7 0 300 2\r\nab\r\n"
     assert protocol.unlockgen("user:1", 7) == b"unlockgen user:1 7\r\n"
     assert protocol.lock("n", 1000, 0) == b"lock n 1000 0\r\n"
@@ -74,3 +76,45 @@ def test_command_lines():
     assert protocol.renew("n", 3, 10) == b"renew n 3 10\r\n"
     assert protocol.invalidate("user", hard=False) == b"invalidate user soft\r\n"
     assert protocol.invalidate("user", hard=True) == b"invalidate user hard\r\n"
+
+
+MULTI = (b"VALUE user:1 0 3 5\r\none\r\nHIT\r\n"
+         b"VALUE user:2 0 3 6\r\nEND\r\nGEN 41\r\n"         # data that looks like END
+         b"VALUE user:3 0 3 7\r\nold\r\nSTALE\r\n"
+         b"GEN 42\r\nMISS\r\nSERVER_ERROR too many locks\r\nEND\r\n")
+
+
+def read_multi(data: bytes, count: int, step: int):
+    reader = protocol.MultiReader(count)
+    for i in range(0, len(data), step):
+        assert reader.read() is None
+        reader.feed(data[i:i + step])
+    return reader.read()
+
+
+@pytest.mark.parametrize("step", [1, 3, 1000])
+def test_mlockgen_blocks_in_order_then_end(step):
+    hit, early, stale, gen, miss, full = read_multi(MULTI, 6, step)
+    assert (hit.word, hit.value) == ("HIT", b"one")
+    assert (early.word, early.value, early.token) == ("GEN", b"END", 41)
+    assert (stale.word, stale.value) == ("STALE", b"old")
+    assert (gen.word, gen.value, gen.token) == ("GEN", None, 42)
+    assert miss.word == "MISS" and miss.value is None
+    assert full.line == "SERVER_ERROR too many locks"
+
+
+def test_mlockgen_whole_request_error_comes_alone():
+    replies = read_multi(b"CLIENT_ERROR bad command line format\r\n", 3, 100)
+    assert [r.word for r in replies] == ["CLIENT_ERROR"]
+
+
+@pytest.mark.parametrize("bad", [b"MISS\r\nEND\r\n",                 # END too early
+                                 b"MISS\r\nMISS\r\nMISS\r\n",       # no END
+                                 b"MISS\r\nBUSY\r\nEND\r\n",         # not an mlockgen block
+                                 b"MISS\r\nHIT\r\nEND\r\n",          # HIT without a value
+                                 b"MISS\r\nMISS\r\nEND\r\nHIT\r\n"])  # bytes after END
+def test_malformed_mlockgen_replies(bad):
+    with pytest.raises(ProtocolError):
+        reader = protocol.MultiReader(2)
+        reader.feed(bad)
+        assert reader.read() is not None

@@ -17,10 +17,10 @@ from dogpiled.connection import DaemonConnection
 from dogpiled.ring import parse_address
 
 
-def make(ds, **arguments):
+def make(ds, early_recompute=True, **arguments):
     arguments.setdefault("url", [url(d) for d in ds])
-    return dogpiled.make_region("user").configure("dogpiled", expiration_time=300,
-                                                  arguments=arguments)
+    return dogpiled.make_region("user", early_recompute=early_recompute).configure(
+        "dogpiled", expiration_time=300, arguments=arguments)
 
 
 def raw_get(d, key):
@@ -128,7 +128,9 @@ def test_lease_lost_before_setgen_returns_our_value_and_keeps_theirs(daemon):
 
 
 def test_soft_invalidation_serves_stale_while_one_regenerates(daemon):
-    writer, reader = make([daemon]), make([daemon])
+    # early_recompute=False: the elected caller regenerates before it returns (the
+    # background path is in test_early_recompute.py)
+    writer, reader = make([daemon], early_recompute=False), make([daemon])
     writer.get_or_create("k", lambda: "old")
     reader.invalidate(hard=False)
     assert reader.get("k") is NO_VALUE            # plain get never sees a stale copy

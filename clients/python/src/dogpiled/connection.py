@@ -81,6 +81,27 @@ class DaemonConnection:
             if self.client.sock is sock:
                 sock.settimeout(self.timeout)
 
+    def request_multi(self, command: bytes, count: int) -> List[protocol.Reply]:
+        """Send one ``mlockgen`` for ``count`` keys and read its blocks (never waits on the
+        server).  Per-key ``SERVER_ERROR`` blocks are returned; a whole-request error raises."""
+        if self.client.sock is None:
+            self.client._connect()
+        sock = self.client.sock
+        reader = protocol.MultiReader(count)
+        sock.settimeout(self.timeout)
+        sock.sendall(command)
+        while True:
+            replies = reader.read()
+            if replies is not None:
+                if len(replies) != count:          # ERROR / CLIENT_ERROR for the whole line
+                    protocol.raise_for_error(replies[0], self.address.name)
+                    raise protocol.ProtocolError(f"mlockgen: {replies[0].line!r}")
+                return replies
+            data = sock.recv(65536)
+            if not data:
+                raise MemcacheUnexpectedCloseError()
+            reader.feed(data)
+
     def close(self) -> None:
         self.client.close()
 
@@ -103,6 +124,9 @@ class DaemonPool:
         self._idle: List[DaemonConnection] = []
         self._lock = threading.Lock()
         self.dead_until = 0.0
+        # issue 11's verbs, until the daemon answers ERROR to them (an older dogpiled)
+        self.knows_early = True
+        self.knows_mlockgen = True
 
     @property
     def name(self) -> str:

@@ -116,8 +116,64 @@ def _line(*parts) -> bytes:
     return " ".join(str(p) for p in parts).encode("utf-8") + b"\r\n"
 
 
-def lockgen(key: str, lease_ms: int, wait_ms: int) -> bytes:
+def lockgen(key: str, lease_ms: int, wait_ms: int, early: bool = False) -> bytes:
+    """``lockgen``; with ``early`` a fresh value near its expiry may be answered
+    ``VALUE ... GEN <token>`` (docs/protocol.md, "Early recompute")."""
+    if early:
+        return _line("lockgen", key, lease_ms, wait_ms, "early")
     return _line("lockgen", key, lease_ms, wait_ms)
+
+
+def mlockgen(lease_ms: int, keys) -> bytes:
+    """``mlockgen <lease_ms> <key>...``: one block per key in order, then ``END``."""
+    return _line("mlockgen", lease_ms, *keys)
+
+
+class MultiReader:
+    """Reads an ``mlockgen`` reply: ``count`` blocks (each a ``Reply``: HIT, GEN, STALE,
+    MISS or SERVER_ERROR, with the value if any) and then ``END``.
+
+    An ``ERROR``/``CLIENT_ERROR`` before the first block answers the whole request
+    (a bad line, a key over 250 bytes): it is returned alone, as the only reply."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.replies: list = []
+        self._reader = ReplyReader()
+        self.done = False
+
+    def feed(self, data: bytes) -> None:
+        self._reader.feed(data)
+
+    def read(self) -> Optional[list]:
+        """The blocks once ``END`` has arrived (or the whole-request error), else None."""
+        while not self.done:
+            reply = self._reader.reply()
+            if reply is None:
+                return None
+            if not self.replies and reply.word in ("ERROR", "CLIENT_ERROR"):
+                self.replies.append(reply)
+                self.done = True
+                break
+            if len(self.replies) == self.count:
+                if reply.word != "END" or reply.value is not None:
+                    raise ProtocolError(f"mlockgen: expected END after {self.count} blocks, "
+                                        f"got {reply.line!r}")
+                self.done = True
+                break
+            if reply.word == "END":
+                raise ProtocolError(f"mlockgen: END after {len(self.replies)} of {self.count} blocks")
+            if reply.word not in _MULTI_WORDS:
+                raise ProtocolError(f"mlockgen: unexpected block {reply.line!r}")
+            if reply.word in ("HIT", "STALE") and reply.value is None:
+                raise ProtocolError(f"mlockgen: {reply.line} without a value")
+            self.replies.append(reply)
+        if self._reader.pending:
+            raise ProtocolError("mlockgen: bytes after END")
+        return self.replies
+
+
+_MULTI_WORDS = ("HIT", "GEN", "STALE", "MISS", "SERVER_ERROR")
 
 
 def setgen(key: str, token: int, flags: int, exptime: int, data: bytes) -> bytes:

@@ -10,16 +10,21 @@ process regenerates each key).  Values are written in the shared format.
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 from dogpile.cache.api import NO_VALUE
 from dogpile.cache.region import CacheRegion, value_version
 
 from .backend import DogpiledBackend
 from .keys import check_region_name
+from .regenerate import Lease, keep
 from .values import deserialize_payload, serialize_payload
+
+log = logging.getLogger("dogpiled")
 
 MAX_RELATIVE_EXPTIME = 30 * 24 * 3600     # memcached reads larger exptimes as Unix times
 
@@ -40,12 +45,16 @@ class DogpiledRegion(CacheRegion):
     The server-side region is ``arguments["region"]`` or else the region's ``name``
     (one of them is required); keys are stored as ``<region>:<mangled key>``."""
 
-    def __init__(self, name: Optional[str] = None, **kw: Any):
+    def __init__(self, name: Optional[str] = None, early_recompute: bool = True, **kw: Any):
         kw.setdefault("serializer", serialize_payload)
         kw.setdefault("deserializer", deserialize_payload)
         super().__init__(name=name, **kw)
+        self.early_recompute = early_recompute
         self.server_region: Optional[str] = None
         self._region_checked = False
+        # values created for an async_creation_runner, waiting for its cache.set()
+        self._runner_pending: Dict[str, tuple] = {}
+        self._runner_lock = threading.Lock()
 
     def configure(self, backend: str = "dogpiled", expiration_time=None,
                   arguments: Optional[Mapping[str, Any]] = None, **kw: Any):
@@ -97,9 +106,19 @@ class DogpiledRegion(CacheRegion):
         return exptime_for(self.expiration_time if expiration_time is None else expiration_time)
 
     # -- the lockgen path ---------------------------------------------------------------
+    @property
+    def background(self) -> bool:
+        """Whether a lease granted with a value is regenerated in the background (the
+        value is returned at once): with early recompute or an async_creation_runner."""
+        return self.early_recompute or self.async_creation_runner is not None
+
     def get_or_create(self, key, creator: Callable[..., Any], expiration_time=None,
                       should_cache_fn=None, creator_args=None):
-        """The cached value of ``key``; ``creator`` runs in one caller fleet-wide."""
+        """The cached value of ``key``; ``creator`` runs in one caller fleet-wide.
+
+        A value handed out with the lease (a stale copy, or an early grant near
+        expiry) is returned at once and regenerated in the background: by the
+        ``async_creation_runner`` if one is configured, else on a daemon thread."""
         self._check_region()
         if creator_args:
             args, kwargs = creator_args
@@ -108,14 +127,73 @@ class DogpiledRegion(CacheRegion):
                 return creator(*args, **kwargs)
         else:
             create = creator
-        return self.actual_backend.regenerator.get_or_create(
-            self._mangle(key), create, self._decode, self._encode,
-            self._exptime(expiration_time), should_cache_fn)
+        mangled = self._mangle(key)
+        regenerator = self.actual_backend.regenerator
+        if self.async_creation_runner is not None:
+            background = self._runner_background(key, mangled)
+        elif self.early_recompute:
+            background = regenerator.in_thread
+        else:
+            background = None
+        return regenerator.get_or_create(
+            mangled, create, self._decode, self._encode, self._exptime(expiration_time),
+            should_cache_fn, background=background, early=self.early_recompute)
+
+    def _runner_background(self, key, mangled: str):
+        """Hand a lease to the user's ``async_creation_runner`` with dogpile's contract
+        ``runner(cache, key, creator, mutex)``: it calls ``creator()``, then
+        ``cache.set(key, value)``, then ``mutex.release()``.  The ``set`` of exactly the
+        value the creator returned is stored with ``setgen`` under the lease (so the
+        server measures the regeneration time); ``release()`` gives back a lease
+        nothing was stored with (``unlockgen``)."""
+        regenerator = self.actual_backend.regenerator
+
+        def start(lease: Lease, create, encode, exptime, should_cache):
+            def created():
+                value = create()
+                with self._runner_lock:
+                    self._runner_pending[mangled] = (lease, value, encode, exptime, should_cache)
+                return value
+
+            mutex = _LeaseMutex(self, mangled, lease, regenerator)
+            regenerator.job_started()
+            try:
+                self.async_creation_runner(self, key, created, mutex)
+            except Exception:
+                log.exception("dogpiled: async_creation_runner failed for %s; lease given back",
+                              mangled)
+                mutex.release()
+
+        return start
+
+    def set(self, key, value) -> None:
+        """dogpile's ``set``; the ``async_creation_runner``'s store of a value it was asked to
+        create goes out as ``setgen`` under the lease it was handed."""
+        if self._runner_pending:
+            mangled = self._mangle(key)
+            with self._runner_lock:
+                pending = self._runner_pending.get(mangled)
+                if pending is not None and pending[1] is value:
+                    del self._runner_pending[mangled]
+                else:
+                    pending = None
+            if pending is not None:
+                lease, value, encode, exptime, should_cache = pending
+                keep(lease, value, encode, exptime, should_cache)
+                return
+        super().set(key, value)
+
+    def wait_for_background(self, timeout: Optional[float] = None) -> bool:
+        """Wait until this process's background regenerations (of every region on this
+        backend) have finished; False if ``timeout`` passed first.  Call it before exit:
+        the default runner's threads are daemon threads."""
+        return self.actual_backend.regenerator.wait_background(timeout)
 
     def get_or_create_multi(self, keys, creator: Callable[..., Sequence], expiration_time=None,
                             should_cache_fn=None):
-        """Values of ``keys`` in order; ``creator(*missing_keys)`` runs for the keys this
-        caller was elected to regenerate."""
+        """Values of ``keys`` in order, with one ``mlockgen`` round trip per daemon;
+        ``creator(*keys)`` runs once for the keys this caller was elected to create
+        (and, in the background, once for the keys served with a value to refresh)."""
         self._check_region()
         keys = list(keys)
         unique = list(dict.fromkeys(keys))
@@ -127,7 +205,7 @@ class DogpiledRegion(CacheRegion):
 
         found = self.actual_backend.regenerator.get_or_create_multi(
             list(original), create_many, self._decode, self._encode,
-            self._exptime(expiration_time), should_cache_fn)
+            self._exptime(expiration_time), should_cache_fn, background=self.background)
         return [found[mangled[k]] for k in keys]
 
     def key_is_locked(self, key) -> bool:
@@ -147,6 +225,40 @@ class DogpiledRegion(CacheRegion):
         self.actual_backend.invalidate_region(self.server_region, hard)
 
 
-def make_region(name: Optional[str] = None, **kw: Any) -> DogpiledRegion:
-    """A ``DogpiledRegion``; configure it with ``.configure("dogpiled", ...)``."""
-    return DogpiledRegion(name=name, **kw)
+class _LeaseMutex:
+    """The ``mutex`` an ``async_creation_runner`` is given: ``release()`` settles the lease
+    (``unlockgen`` unless the runner's ``cache.set`` stored the value) and ends the job."""
+
+    def __init__(self, region: DogpiledRegion, mangled: str, lease: Lease, regenerator):
+        self.region, self.mangled, self.lease, self.regenerator = region, mangled, lease, regenerator
+        self._released = False
+        self._lock = threading.Lock()
+
+    def acquire(self, wait: bool = True) -> bool:
+        return False                 # handed over already held; never taken again
+
+    def locked(self) -> bool:
+        return not self._released
+
+    def release(self) -> None:
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+        with self.region._runner_lock:
+            pending = self.region._runner_pending.get(self.mangled)
+            if pending is not None and pending[0] is self.lease:
+                del self.region._runner_pending[self.mangled]
+        self.lease.release()         # no-op when setgen already settled it
+        self.regenerator.job_finished()
+
+
+def make_region(name: Optional[str] = None, early_recompute: bool = True, **kw: Any) -> DogpiledRegion:
+    """A ``DogpiledRegion``; configure it with ``.configure("dogpiled", ...)``.
+
+    ``early_recompute`` (default True) asks the daemon for early grants (``lockgen ...
+    early``): a value near its expiry is returned at once and regenerated in the
+    background, so callers never wait on an expiry.  With False, a stale copy handed
+    out with the lease is regenerated by the caller before it returns (unless an
+    ``async_creation_runner`` is configured)."""
+    return DogpiledRegion(name=name, early_recompute=early_recompute, **kw)
