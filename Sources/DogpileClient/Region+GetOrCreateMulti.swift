@@ -14,7 +14,7 @@ extension Region {
     public func getOrCreateMulti<Value: Codable & Sendable>(
         _ keys: [String], as type: Value.Type = Value.self,
         isolation: isolated (any Actor)? = #isolation,
-        creator: ([String]) async throws -> [Value]
+        creator: @escaping @Sendable ([String]) async throws -> [Value]
     ) async throws -> [Value] {
         try await client.ensureRegionChecked(name)
         var unique: [String] = []
@@ -63,7 +63,8 @@ extension Region {
 
         let deadline = ContinuousClock.now + busyDeadline
         for key in waiting {
-            let result = try await lockgenLoop(cacheKey(key), key: key, wait: wait, deadline: deadline, bounded: true) {
+            let result = try await lockgenLoop(cacheKey(key), key: key, wait: wait, deadline: deadline, bounded: true,
+                                          early: false) {
                 let made = try await creator([key])
                 guard made.count == 1 else {
                     throw DogpileClientError(.invalidArgument, "the creator returned \(made.count) values for 1 key")
