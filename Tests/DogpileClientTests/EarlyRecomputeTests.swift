@@ -100,6 +100,41 @@ import Testing
         }
     }
 
+    /// A background creator that throws is never seen by the caller (it had its value already);
+    /// the lease is given back with unlockgen, so the next caller is elected at once.
+    @Test func aFailingBackgroundCreatorGivesTheLeaseBack() async throws {
+        struct Failure: Error {}
+        try await Fleet.with { fleet in
+            let region = try fleet.client.region("user", expiration: .seconds(60))
+            try await region.set("fails", "old")
+            try await region.invalidate(.soft)
+            let attempts = CallCounter()
+            let failed = CallCounter()
+            let first = try await region.getOrCreateResult("fails", as: String.self) {
+                _ = attempts.increment()
+                defer { _ = failed.increment() }
+                throw Failure()
+            }
+            #expect(first.source == .servedWhileRegenerating && first.value == "old")
+            // Once the failure gave the lease back (STALE until then), the next caller is elected.
+            let deadline = ContinuousClock.now + .seconds(5)
+            var second: GetOrCreateResult<String>
+            repeat {
+                second = try await region.getOrCreateResult("fails", as: String.self) {
+                    _ = attempts.increment()
+                    return "new"
+                }
+            } while second.source == .stale && ContinuousClock.now < deadline
+            #expect(failed.value == 1)
+            #expect(second.source == .servedWhileRegenerating && second.value == "old")
+            while try await region.get("fails", as: String.self) != "new" && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(try await region.get("fails", as: String.self) == "new")
+            #expect(attempts.value == 2)
+        }
+    }
+
     /// Off, a lease with a stale copy runs the creator in the caller, as before.
     @Test func earlyRecomputeOffRunsTheCreatorInTheCaller() async throws {
         try await Fleet.with { fleet in
