@@ -92,10 +92,13 @@ import Testing
             let beatExpiry = try await Self.stat(fleet.client, "lockgen_early_beat_expiry")
             #expect(earlyGrants >= 1)
 
+            let regionStats = try await fleet.client.stats("regions").values.flatMap { $0 }
+                .filter { $0.name.hasPrefix("user:regeneration") }.map { "\($0.name)=\($0.value)" }
             let latencies = results.map(\.1).sorted()
             let stale = sources.filter { $0 == .stale }.count
             print("early recompute: \(tasks) tasks, \(results.count) calls over \(milliseconds(since: start)) ms, 2 s expiry, 100 ms creator: "
-                  + "\(made) background regeneration(s), \(earlyGrants) early grant(s), \(beatExpiry) beat expiry, \(stale) STALE; "
+                  + "\(made) background regeneration(s), \(earlyGrants) early grant(s), \(beatExpiry) beat expiry, \(stale) STALE "
+                  + "(\(regionStats.joined(separator: ", "))); "
                   + "latency p50 \(latencies[latencies.count / 2]) ms, p99 \(latencies[latencies.count * 99 / 100]) ms, max \(latencies.last!) ms")
         }
     }
