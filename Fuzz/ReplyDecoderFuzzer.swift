@@ -1,7 +1,7 @@
 // libFuzzer target for the client's reply decoder (Sources/DogpileClient/ReplyDecoder.swift).
 //
 // Built by scripts/fuzz.sh together with the reply types (Reply, CacheItem, ReplyValuesEnd,
-// ReplyStat, ReplyStatus) and ReplyDecoder.swift from Sources/DogpileClient
+// ReplyStat, ReplyStatus, LockgenBlock) and ReplyDecoder(+LockgenBlocks).swift from Sources/DogpileClient
 // as ONE module (they use neither Foundation nor NIO), so ReplyDecoder & co. are in scope.
 //
 // Each input is the byte stream a daemon sends on one connection:
@@ -10,6 +10,9 @@
 //   2. Split: the same bytes arrive in chunks (cut points derived from the input, and fixed-size
 //      chunks); after each chunk the buffer is decoded as ReplyHandler does (one decoder, the
 //      buffer always starting at the current reply).
+// The decoder is mode-driven (`mlockgen`'s blocks are decoded only when the request asked for
+// them), so each stream is decoded twice: every reply in the plain mode, and with the mode of
+// reply i taken from bit i of the input's hash (as ReplyHandler sets it per request).
 // `consumed` must be within the buffer and positive, and the sequence of replies (with their
 // absolute end offsets) must not depend on how the stream was split. A refusal is compared by
 // where it happened, not by its message.
@@ -29,7 +32,8 @@ enum TraceEntry: Equatable {
 }
 
 /// Decodes `stream` as it arrives in pieces ending at `cuts` (the last cut is the stream's end).
-func decodeStream(_ stream: UnsafeRawBufferPointer, cuts: [Int]) -> [TraceEntry] {
+/// Reply i is decoded in `.lockgenBlocks` mode when bit i % 64 of `modes` is set.
+func decodeStream(_ stream: UnsafeRawBufferPointer, cuts: [Int], modes: UInt64) -> [TraceEntry] {
     var decoder = ReplyDecoder()
     var trace: [TraceEntry] = []
     var start = 0  // absolute offset of the current reply
@@ -40,6 +44,7 @@ func decodeStream(_ stream: UnsafeRawBufferPointer, cuts: [Int]) -> [TraceEntry]
             let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
             defer { copy.deallocate() }
             copy.copyMemory(from: UnsafeRawBufferPointer(rebasing: stream[start..<cut]))
+            decoder.mode = (modes >> UInt64(trace.count % 64)) & 1 == 1 ? .lockgenBlocks : .reply
             let step = decoder.decode(UnsafeRawBufferPointer(copy))
             switch step {
             case .needMoreBytes:
@@ -72,8 +77,21 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if size > 0 { data.copyMemory(from: UnsafeRawBufferPointer(start: start, count: size)) }
     let bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(data)[0..<size])
 
-    let whole = decodeStream(bytes, cuts: [size])
-    guard size > 0 else { return 0 }
+    guard size > 0 else {
+        _ = decodeStream(bytes, cuts: [size], modes: 0)
+        return 0
+    }
+    for modes in [0, fnv(bytes) | 1] {
+        check(bytes, modes: modes)
+    }
+    return 0
+}
+
+/// Decodes `bytes` whole, split at points derived from the input, and in small chunks: the
+/// replies must be the same.
+func check(_ bytes: UnsafeRawBufferPointer, modes: UInt64) {
+    let size = bytes.count
+    let whole = decodeStream(bytes, cuts: [size], modes: modes)
 
     var hash = fnv(bytes)
     var cuts: [Int] = []
@@ -83,13 +101,12 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     cuts.append(size)
     cuts.sort()
-    let split = decodeStream(bytes, cuts: cuts)
+    let split = decodeStream(bytes, cuts: cuts, modes: modes)
     precondition(split == whole, "split at \(cuts) decoded differently")
 
     if size <= 4096 {
         let chunk = 1 + Int(bytes[size - 1] % 16)
-        let chunked = decodeStream(bytes, cuts: Array(stride(from: chunk, to: size, by: chunk)) + [size])
+        let chunked = decodeStream(bytes, cuts: Array(stride(from: chunk, to: size, by: chunk)) + [size], modes: modes)
         precondition(chunked == whole, "chunks of \(chunk) decoded differently")
     }
-    return 0
 }

@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh [seconds]        (default 60, shared: half each, the parser first)
 #
 # Builds Sources/MemcacheProtocol/*.swift + Fuzz/ParserFuzzer.swift, and
-# Sources/DogpileClient/{Reply*,CacheItem,ReplyDecoder}.swift + Fuzz/ReplyDecoderFuzzer.swift, each as one
+# Sources/DogpileClient/{Reply*,CacheItem,LockgenBlock,ReplyDecoder*}.swift + Fuzz/ReplyDecoderFuzzer.swift, each as one
 # module with plain swiftc (no SwiftPM, so it stays quick in CI) into Fuzz/build/. The parser's
 # corpus is Fuzz/corpus/ (seeded from Fuzz/seeds/ plus a few inputs written here), the decoder's
 # Fuzz/corpus-replies/ (seeded from Fuzz/reply-seeds/). Exits non-zero on any crash, timeout,
@@ -65,7 +65,7 @@ echo "fuzz.sh: building $decoder_binary" >&2
 if ! "$swiftc" -sanitize=fuzzer,address -parse-as-library -O \
     -module-name ReplyDecoderFuzz \
     -module-cache-path "$build/module-cache" \
-    "$root"/Sources/DogpileClient/{Reply,CacheItem,ReplyValuesEnd,ReplyStat,ReplyStatus,ReplyDecoder}.swift \
+    "$root"/Sources/DogpileClient/{Reply,CacheItem,ReplyValuesEnd,ReplyStat,ReplyStatus,LockgenBlock,ReplyDecoder,ReplyDecoder+LockgenBlocks}.swift \
     "$fuzz/ReplyDecoderFuzzer.swift" \
     -o "$decoder_binary" > "$build/build-decoder.log" 2>&1; then
     cat "$build/build-decoder.log" >&2

@@ -45,10 +45,10 @@ final class Connection: Sendable {
     }
 
     /// Sends `bytes` (one request) and waits for its reply, at most `timeout`.
-    func send(_ bytes: ByteBuffer, timeout: TimeAmount) async throws -> Reply {
+    func send(_ bytes: ByteBuffer, timeout: TimeAmount, mode: ReplyDecoder.Mode = .reply) async throws -> Reply {
         let promise = channel.eventLoop.makePromise(of: Reply.self)
         let daemon = self.daemon
-        channel.writeAndFlush(PendingRequest(bytes: bytes, promise: promise, timeout: timeout)).whenFailure { error in
+        channel.writeAndFlush(PendingRequest(bytes: bytes, promise: promise, timeout: timeout, mode: mode)).whenFailure { error in
             // If the handler already failed the promise, this second completion is ignored.
             promise.fail(DogpileClientError(.connectionFailed, "cannot send: \(error)", daemon: daemon))
         }

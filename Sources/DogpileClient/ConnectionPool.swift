@@ -5,9 +5,9 @@ import Synchronization
 ///
 /// ``checkout(bounded:)`` hands out an idle connection, opens a new one while fewer than
 /// `maximum` are open, or waits (first come, first served) for one to come back. A checkout that
-/// must not wait behind other callers (`bounded: false`, used while a caller already holds leases
-/// on other connections, as ``Region/getOrCreateMulti(_:as:creator:)`` does) may open one more;
-/// such extra connections are closed when returned to a full pool.
+/// must not wait behind other callers (`bounded: false`, used while a caller may already hold
+/// leases on other connections, as in ``DogpileClient/mlockgen(_:lease:)``'s chunks) may open one
+/// more; such extra connections are closed when returned to a full pool.
 final class ConnectionPool: Sendable {
     private struct State {
         var idle: [Connection] = []

@@ -8,14 +8,21 @@ extension DogpileClient {
 
     // MARK: - Generation leases
 
-    /// `lockgen <key> <lease_ms> <wait_ms>` on a connection of its own, which a granted lease
-    /// keeps until it is stored or released. May wait on the server up to `wait`; the read
+    /// `lockgen <key> <lease_ms> <wait_ms> [early]` on a connection of its own, which a granted
+    /// lease keeps until it is stored or released. May wait on the server up to `wait`; the read
     /// timeout is `wait` plus ``Configuration/waitMargin``.
+    ///
+    /// With `early`, the daemon may answer a fresh value close to its expiry with a lease
+    /// (``LockgenResult/generate(_:)`` whose ``GenerationLease/staleItem`` is that value): the
+    /// caller can show the value now and regenerate in the background (docs/protocol.md,
+    /// "Early recompute").
     public func lockgen(_ key: String, lease: Duration = defaultLease, wait: Duration = defaultWait,
-                        bounded: Bool = true) async throws -> LockgenResult {
+                        bounded: Bool = true, early: Bool = false) async throws -> LockgenResult {
         try KeyMangler.validateKey(key)
         let daemon = daemon(for: key)
-        let request = RequestEncoder.line("lockgen", key, String(lease.milliseconds(minimum: 1)), String(wait.milliseconds()))
+        var words = ["lockgen", key, String(lease.milliseconds(minimum: 1)), String(wait.milliseconds())]
+        if early { words.append("early") }
+        let request = RequestEncoder.line(words)
         let timeout = timeout(waiting: wait)
         let requestTimeout = configuration.requestTimeout.timeAmount
         if daemon.isDead {

@@ -1,41 +1,45 @@
 import NIOCore
 import Synchronization
 
-/// A generation lease from `lockgen` (`GEN <token>`): this caller alone regenerates the key.
+/// A generation lease from `lockgen` or `mlockgen` (`GEN <token>`): this caller alone regenerates the key.
 ///
 /// The lease keeps the connection it was granted on checked out (the daemon ends a lease when its
-/// holder's connection closes) until ``store(_:flags:exptime:)`` or ``release()`` returns it.
+/// holder's connection closes) until ``store(_:flags:exptime:)`` or ``release()`` returns it;
+/// leases from one `mlockgen` share their connection, returned when the last is over.
 /// Dropping a lease without either closes that connection, which ends the lease on the daemon.
 public final class GenerationLease: Sendable {
     /// The cache key.
     public let key: String
     /// The lease's token (also a fencing token: strictly increasing across the daemon).
     public let token: UInt64
-    /// The stale copy `lockgen` handed out with the lease, if there was one.
+    /// The value `lockgen` handed out with the lease (`VALUE ... GEN`), if there was one: a stale
+    /// copy, or, with early recompute, a fresh value close to its expiry.
     public let staleItem: CacheItem?
     /// The daemon holding the lease.
     public let daemon: String
-    private let pool: ConnectionPool
+    private let holder: LeaseConnection
     private let requestTimeout: TimeAmount
-    private let connection: Mutex<Connection?>
+    /// Set once the lease is over (stored, released, or its request failed).
+    private let over = Mutex(false)
 
-    init(key: String, token: UInt64, staleItem: CacheItem?, connection: Connection, pool: ConnectionPool,
+    convenience init(key: String, token: UInt64, staleItem: CacheItem?, connection: Connection, pool: ConnectionPool,
          requestTimeout: TimeAmount) {
+        self.init(key: key, token: token, staleItem: staleItem,
+                  holder: LeaseConnection(connection: connection, pool: pool, holders: 1), requestTimeout: requestTimeout)
+    }
+
+    init(key: String, token: UInt64, staleItem: CacheItem?, holder: LeaseConnection, requestTimeout: TimeAmount) {
         self.key = key
         self.token = token
         self.staleItem = staleItem
-        self.daemon = connection.daemon
-        self.pool = pool
+        self.daemon = holder.connection.daemon
+        self.holder = holder
         self.requestTimeout = requestTimeout
-        self.connection = Mutex(connection)
     }
 
     deinit {
-        if let connection = connection.withLock({ $0 }) {
-            pool.checkin(connection, reusable: false)
-        }
+        if !over.withLock({ $0 }) { holder.release(reusable: false) }
     }
-
     /// `setgen`: stores `data` if the lease is still live. True on `STORED`; false on
     /// `NOT_OWNER` (the lease ended: its `lease_ms` passed, or someone stored or deleted the
     /// key; nothing was stored). A server error (e.g. too large) leaves the lease held: store
@@ -65,11 +69,11 @@ public final class GenerationLease: Sendable {
     /// Sends on the lease's connection; returns the connection to the pool once the lease is
     /// over (`STORED`, `RELEASED`, `NOT_OWNER`) and closes it if the request failed.
     private func send(_ bytes: ByteBuffer) async throws -> Reply {
-        guard let connection = connection.withLock({ $0 }) else {
+        guard !over.withLock({ $0 }) else {
             throw DogpileClientError(.notOwner, "this lease was already stored or released", daemon: daemon, key: key)
         }
         do {
-            let reply = try await connection.send(bytes, timeout: requestTimeout)
+            let reply = try await holder.connection.send(bytes, timeout: requestTimeout)
             switch reply {
             case .status(.stored), .status(.released), .status(.notOwner): finish(reusable: true)
             default: break  // e.g. SERVER_ERROR object too large: the lease is still ours
@@ -82,11 +86,10 @@ public final class GenerationLease: Sendable {
     }
 
     private func finish(reusable: Bool) {
-        if let connection = connection.withLock({ current -> Connection? in
-            defer { current = nil }
-            return current
-        }) {
-            pool.checkin(connection, reusable: reusable)
+        let first = over.withLock { over -> Bool in
+            defer { over = true }
+            return !over
         }
+        if first { holder.release(reusable: reusable) }
     }
 }

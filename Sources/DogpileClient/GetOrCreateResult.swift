@@ -6,6 +6,11 @@ public struct GetOrCreateResult<Value: Sendable>: Sendable {
         case hit
         /// `STALE`: a stale copy, served while another caller regenerates.
         case stale
+        /// `VALUE ... GEN` with ``Region/earlyRecompute`` on: this caller got the lease together
+        /// with a value it can show (a stale copy, or a fresh value near expiry that the daemon
+        /// chose to renew early), and that value is returned at once, while the creator and
+        /// `setgen` run in a background task (dogpile.cache's `async_creation_runner`).
+        case servedWhileRegenerating
         /// `GEN`: this caller ran the creator and stored the value (`setgen` answered `STORED`).
         case created
         /// This caller ran the creator under the lease but did not store the value: the lease had

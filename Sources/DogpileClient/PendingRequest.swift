@@ -5,4 +5,6 @@ struct PendingRequest: Sendable {
     var bytes: ByteBuffer
     var promise: EventLoopPromise<Reply>
     var timeout: TimeAmount
+    /// What its reply looks like (only `mlockgen`'s cannot be told from its first line).
+    var mode: ReplyDecoder.Mode = .reply
 }

@@ -5,8 +5,15 @@ extension Region {
     /// language sharing the daemons (dogpile.cache's `get_or_create`, coordinated by `lockgen`).
     ///
     /// - `HIT`: the fresh value. `STALE`: the stale copy (another caller is regenerating).
-    /// - `GEN`: `creator` runs once here and its value is stored with `setgen`. If it throws, the
-    ///   lease is given back (`unlockgen`, so the next waiter is elected now) and the error rethrown.
+    /// - `VALUE ... GEN` (a stale copy, or with ``earlyRecompute`` a fresh value the daemon chose
+    ///   to renew before it expires): with ``earlyRecompute`` on (the default), that value is
+    ///   returned at once and `creator` runs in a background task that stores its value with
+    ///   `setgen` (or gives the lease back with `unlockgen` if it throws; background errors are
+    ///   logged, never thrown). So with early recompute on, a caller never waits for a
+    ///   regeneration when there is any value to show. Hence `creator` is `@Sendable` and escaping.
+    /// - `GEN` without a value (or with one when ``earlyRecompute`` is off): `creator` runs once
+    ///   here and its value is stored with `setgen`. If it throws, the lease is given back
+    ///   (`unlockgen`, so the next waiter is elected now) and the error rethrown.
     /// - Waiting: the daemon parks the request until the value is stored (then `HIT`).
     /// - `BUSY` (nobody stored within ``wait``): asks again until ``busyDeadline``, then throws
     ///   ``DogpileClientError/Code/busy``. The creator never runs without the lease...
@@ -15,34 +22,38 @@ extension Region {
     public func getOrCreate<Value: Codable & Sendable>(
         _ key: String, as type: Value.Type = Value.self,
         isolation: isolated (any Actor)? = #isolation,
-        creator: () async throws -> Value
+        creator: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
         try await getOrCreateResult(key, as: type, creator: creator).value
     }
 
-    /// As ``getOrCreate(_:as:creator:)``, also saying where the value came from.
+    /// As ``getOrCreate(_:as:creator:)``, also saying where the value came from
+    /// (``GetOrCreateResult/Source/servedWhileRegenerating`` when the creator runs in the background).
     public func getOrCreateResult<Value: Codable & Sendable>(
         _ key: String, as type: Value.Type = Value.self,
         isolation: isolated (any Actor)? = #isolation,
-        creator: () async throws -> Value
+        creator: @escaping @Sendable () async throws -> Value
     ) async throws -> GetOrCreateResult<Value> {
         try await client.ensureRegionChecked(name)
         return try await lockgenLoop(cacheKey(key), key: key, wait: wait, deadline: .now + busyDeadline,
-                                     bounded: true, creator: creator)
+                                     bounded: true, early: earlyRecompute, creator: creator)
     }
 
-    /// The lockgen loop for one cache key; `wait` is each `lockgen`'s `wait_ms`.
+    /// The lockgen loop for one cache key; `wait` is each `lockgen`'s `wait_ms`; `early` adds
+    /// `early` to the `lockgen` line.
     func lockgenLoop<Value: Codable & Sendable>(
         _ cacheKey: String, key: String, wait: Duration, deadline: ContinuousClock.Instant, bounded: Bool,
+        early: Bool,
         isolation: isolated (any Actor)? = #isolation,
-        creator: () async throws -> Value
+        creator: @escaping @Sendable () async throws -> Value
     ) async throws -> GetOrCreateResult<Value> {
         var foreignValues = 0
         while true {
             let remaining = max(.zero, deadline - .now)
             let outcome: LockgenResult
             do {
-                outcome = try await client.lockgen(cacheKey, lease: lease, wait: min(wait, remaining), bounded: bounded)
+                outcome = try await client.lockgen(cacheKey, lease: lease, wait: min(wait, remaining), bounded: bounded,
+                                                   early: early)
             } catch let error as DogpileClientError where error.code == .daemonDead || error.code == .connectionFailed {
                 let daemon = error.daemon ?? client.server(for: cacheKey).name
                 logger.warning("daemon unavailable: running the creator without caching",
@@ -69,9 +80,32 @@ extension Region {
                 if ContinuousClock.now >= deadline { throw busy(cacheKey) }
                 try await Task.sleep(for: .milliseconds(20))
             case .generate(let lease):
+                if earlyRecompute, let item = lease.staleItem, let shown = try? ValueCodec.decode(item.data, as: Value.self) {
+                    regenerateInBackground(lease, creator: creator)
+                    return GetOrCreateResult(value: shown.value, source: .servedWhileRegenerating)
+                }
                 return try await generate(lease, creator: creator)
             case .busy:
                 if ContinuousClock.now >= deadline { throw busy(cacheKey) }
+            }
+        }
+    }
+
+    /// Runs the creator and `setgen` in a task of their own, which keeps the lease (and its
+    /// connection) until then; its errors are logged, and a throwing creator's lease is given
+    /// back with `unlockgen` so the next caller is elected at once.
+    func regenerateInBackground<Value: Codable & Sendable>(
+        _ lease: GenerationLease, creator: @escaping @Sendable () async throws -> Value
+    ) {
+        let region = self
+        // Detached: the caller's actor (if any) and cancellation must not hold up or cut short
+        // a regeneration the caller has already been answered for.
+        Task.detached {
+            do {
+                _ = try await region.generate(lease, creator: creator)
+            } catch {
+                region.logger.warning("background regeneration failed; the lease was given back",
+                                      metadata: ["key": "\(lease.key)", "error": "\(error)"])
             }
         }
     }
@@ -80,7 +114,7 @@ extension Region {
     func generate<Value: Codable & Sendable>(
         _ lease: GenerationLease,
         isolation: isolated (any Actor)? = #isolation,
-        creator: () async throws -> Value
+        creator: @escaping @Sendable () async throws -> Value
     ) async throws -> GetOrCreateResult<Value> {
         let value: Value
         let data: [UInt8]

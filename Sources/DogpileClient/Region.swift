@@ -26,6 +26,14 @@ public struct Region: Sendable {
     public var lease: Duration = DogpileClient.defaultLease
     /// `wait_ms` of each `lockgen`: how long the server may park a caller while another regenerates.
     public var wait: Duration = DogpileClient.defaultWait
+    /// Early recompute (on by default): `lockgen` is sent with `early`, so the daemon may hand one
+    /// caller a fresh value close to its expiry together with the lease (XFetch, decided
+    /// server-side from the key's measured regeneration time), and whenever a lease comes with a
+    /// value (that, or a stale copy) the caller gets the value at once and the creator runs in a
+    /// background task. With it on, a caller never waits for a regeneration when there is any
+    /// value to show. Off: `lockgen` without `early`, and a lease with a stale copy runs the
+    /// creator in the caller, as before.
+    public var earlyRecompute = true
     /// How long ``getOrCreate(_:as:creator:)`` keeps asking again after `BUSY` before it throws
     /// ``DogpileClientError/Code/busy``.
     public var busyDeadline: Duration = .seconds(30)

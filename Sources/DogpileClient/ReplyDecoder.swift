@@ -31,10 +31,26 @@ public struct ReplyDecoder: Sendable {
     /// The largest data block accepted in a `VALUE` line (memcached's item limit is at most 1 GiB).
     public static let maximumValueLength = 1 << 30
 
+    /// What the next reply is: set it before each call, from the request the reply answers.
+    public enum Mode: Sendable, Equatable {
+        /// Any reply but `mlockgen`'s (each is told apart by its first line).
+        case reply
+        /// `mlockgen`'s blocks up to `END` (``Reply/lockgenBlocks(_:)``), or an error line for
+        /// the whole request.
+        case lockgenBlocks
+    }
+
+    /// What the reply being decoded is. Keep it the same until the reply is complete;
+    /// ``reset()`` leaves it as it is.
+    public var mode: Mode = .reply
+
     private var values: [CacheItem] = []
     private var stats: [ReplyStat] = []
+    /// `mlockgen`: the blocks read so far, and a `VALUE` read whose end line has not come yet.
+    var blocks: [LockgenBlock] = []
+    var blockItem: CacheItem?
     /// Where to resume in the current reply's bytes: past the blocks already in `values`/`stats`.
-    private var resume = 0
+    var resume = 0
 
     /// A decoder at the start of a reply.
     public init() {}
@@ -43,6 +59,8 @@ public struct ReplyDecoder: Sendable {
     public mutating func reset() {
         values = []
         stats = []
+        blocks = []
+        blockItem = nil
         resume = 0
     }
 
@@ -53,40 +71,33 @@ public struct ReplyDecoder: Sendable {
 
     /// Decodes from `bytes`, which must start where the current reply starts.
     public mutating func decode(_ bytes: UnsafeRawBufferPointer) -> Step {
+        if mode == .lockgenBlocks { return decodeLockgenBlocks(bytes) }
         var offset = resume
         while true {
-            guard let newline = Self.index(of: 0x0A, in: bytes, from: offset) else {
-                if bytes.count - offset > Self.maximumLineLength {
-                    return finish(.invalid("a line longer than \(Self.maximumLineLength) bytes"))
-                }
+            let line: UnsafeRawBufferPointer
+            let next: Int
+            switch Self.scanLine(bytes, from: offset) {
+            case .needMoreBytes:
                 resume = offset
                 return .needMoreBytes
-            }
-            if newline - offset > Self.maximumLineLength {
+            case .tooLong:
                 return finish(.invalid("a line longer than \(Self.maximumLineLength) bytes"))
+            case .line(let found, let after):
+                line = found
+                next = after
             }
-            var lineEnd = newline
-            if lineEnd > offset && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-            let line = UnsafeRawBufferPointer(rebasing: bytes[offset..<lineEnd])
-            let next = newline + 1
 
             if Self.hasPrefix(line, "VALUE ") {
                 guard stats.isEmpty else { return finish(.invalid("VALUE inside a stats reply")) }
-                switch Self.valueHeader(line) {
-                case .none:
-                    return finish(.invalid("a malformed VALUE line"))
-                case .some(let header):
-                    let dataEnd = next + header.length
-                    guard bytes.count >= dataEnd + 2 else {
-                        resume = offset
-                        return .needMoreBytes
-                    }
-                    guard bytes[dataEnd] == 0x0D, bytes[dataEnd + 1] == 0x0A else {
-                        return finish(.invalid("a data block not ended by \\r\\n"))
-                    }
-                    let data = Array(UnsafeRawBufferPointer(rebasing: bytes[next..<dataEnd]))
-                    values.append(CacheItem(key: header.key, flags: header.flags, data: data, cas: header.cas))
-                    offset = dataEnd + 2
+                switch Self.valueBlock(line, in: bytes, dataStart: next) {
+                case .needMoreBytes:
+                    resume = offset
+                    return .needMoreBytes
+                case .invalid(let reason):
+                    return finish(.invalid(reason))
+                case .item(let item, let after):
+                    values.append(item)
+                    offset = after
                     continue
                 }
             }
@@ -116,7 +127,7 @@ public struct ReplyDecoder: Sendable {
         }
     }
 
-    private mutating func finish(_ step: Step) -> Step {
+    mutating func finish(_ step: Step) -> Step {
         reset()
         return step
     }
@@ -128,6 +139,41 @@ public struct ReplyDecoder: Sendable {
         var flags: UInt32
         var length: Int
         var cas: UInt64?
+    }
+
+    enum LineScan {
+        case line(UnsafeRawBufferPointer, next: Int)
+        case needMoreBytes
+        case tooLong
+    }
+
+    /// The line starting at `offset`, without its `\r\n` (or bare `\n`), and where the next starts.
+    static func scanLine(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> LineScan {
+        guard let newline = index(of: 0x0A, in: bytes, from: offset) else {
+            return bytes.count - offset > maximumLineLength ? .tooLong : .needMoreBytes
+        }
+        if newline - offset > maximumLineLength { return .tooLong }
+        var lineEnd = newline
+        if lineEnd > offset && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+        return .line(UnsafeRawBufferPointer(rebasing: bytes[offset..<lineEnd]), next: newline + 1)
+    }
+
+    enum ValueScan {
+        case item(CacheItem, next: Int)
+        case needMoreBytes
+        case invalid(String)
+    }
+
+    /// A `VALUE` line and its data block, which starts at `dataStart`.
+    static func valueBlock(_ line: UnsafeRawBufferPointer, in bytes: UnsafeRawBufferPointer, dataStart: Int) -> ValueScan {
+        guard let header = valueHeader(line) else { return .invalid("a malformed VALUE line") }
+        let dataEnd = dataStart + header.length
+        guard bytes.count >= dataEnd + 2 else { return .needMoreBytes }
+        guard bytes[dataEnd] == 0x0D, bytes[dataEnd + 1] == 0x0A else {
+            return .invalid("a data block not ended by \\r\\n")
+        }
+        let data = Array(UnsafeRawBufferPointer(rebasing: bytes[dataStart..<dataEnd]))
+        return .item(CacheItem(key: header.key, flags: header.flags, data: data, cas: header.cas), next: dataEnd + 2)
     }
 
     /// `VALUE <key> <flags> <bytes> [<cas>]`.
@@ -155,7 +201,7 @@ public struct ReplyDecoder: Sendable {
     }
 
     /// `END`, `HIT`, `STALE`, `GEN <token>`.
-    private static func valuesEnd(_ line: UnsafeRawBufferPointer) -> ReplyValuesEnd? {
+    static func valuesEnd(_ line: UnsafeRawBufferPointer) -> ReplyValuesEnd? {
         if equals(line, "END") { return .end }
         if equals(line, "HIT") { return .hit }
         if equals(line, "STALE") { return .stale }
@@ -168,7 +214,7 @@ public struct ReplyDecoder: Sendable {
     }
 
     /// `ERROR`, `CLIENT_ERROR <message>`, `SERVER_ERROR <message>`.
-    private static func errorReply(_ line: UnsafeRawBufferPointer) -> Reply? {
+    static func errorReply(_ line: UnsafeRawBufferPointer) -> Reply? {
         if equals(line, "ERROR") || hasPrefix(line, "ERROR ") { return .error }
         if hasPrefix(line, "CLIENT_ERROR") { return .clientError(message(line, after: 12)) }
         if hasPrefix(line, "SERVER_ERROR") { return .serverError(message(line, after: 12)) }
@@ -195,7 +241,7 @@ public struct ReplyDecoder: Sendable {
 
     // MARK: - Bytes
 
-    private static func index(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+    static func index(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
         var index = start
         while index < bytes.count {
             if bytes[index] == byte { return index }
@@ -205,7 +251,7 @@ public struct ReplyDecoder: Sendable {
     }
 
     /// Token ranges, separated by runs of spaces.
-    private static func tokenize(_ line: UnsafeRawBufferPointer) -> [Range<Int>] {
+    static func tokenize(_ line: UnsafeRawBufferPointer) -> [Range<Int>] {
         var tokens: [Range<Int>] = []
         var index = 0
         while index < line.count {
@@ -218,7 +264,7 @@ public struct ReplyDecoder: Sendable {
     }
 
     /// A decimal UInt64 with no sign, or nil.
-    private static func number(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> UInt64? {
+    static func number(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> UInt64? {
         guard !range.isEmpty else { return nil }
         var value: UInt64 = 0
         for index in range {
@@ -237,13 +283,13 @@ public struct ReplyDecoder: Sendable {
     }
 
     /// The text after the first `count` bytes, without the separating space(s).
-    private static func message(_ line: UnsafeRawBufferPointer, after count: Int) -> String {
+    static func message(_ line: UnsafeRawBufferPointer, after count: Int) -> String {
         var start = min(count, line.count)
         while start < line.count && line[start] == 0x20 { start += 1 }
         return text(line, start..<line.count)
     }
 
-    private static func hasPrefix(_ line: UnsafeRawBufferPointer, _ prefix: StaticString) -> Bool {
+    static func hasPrefix(_ line: UnsafeRawBufferPointer, _ prefix: StaticString) -> Bool {
         let count = prefix.utf8CodeUnitCount
         guard line.count >= count else { return false }
         let start = prefix.utf8Start
@@ -251,11 +297,11 @@ public struct ReplyDecoder: Sendable {
         return true
     }
 
-    private static func equals(_ line: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
+    static func equals(_ line: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
         line.count == word.utf8CodeUnitCount && hasPrefix(line, word)
     }
 
-    private static func equals(_ line: UnsafeRawBufferPointer, _ word: String) -> Bool {
+    static func equals(_ line: UnsafeRawBufferPointer, _ word: String) -> Bool {
         var word = word
         return word.withUTF8 { utf8 in
             line.count == utf8.count && zip(line, utf8).allSatisfy { $0 == $1 }

@@ -11,6 +11,7 @@ final class ReplyHandler: ChannelDuplexHandler {
 
     private struct Waiting {
         var promise: EventLoopPromise<Reply>
+        var mode: ReplyDecoder.Mode
         var timer: Scheduled<Void>?
     }
 
@@ -39,7 +40,7 @@ final class ReplyHandler: ChannelDuplexHandler {
             let error = DogpileClientError(.timeout, "no reply within \(timeout.nanoseconds / 1_000_000) ms", daemon: loopBoundSelf.value.daemon)
             loopBoundSelf.value.failAll(error, context: loopBoundContext.value)
         }
-        waiting.append(Waiting(promise: request.promise, timer: timer))
+        waiting.append(Waiting(promise: request.promise, mode: request.mode, timer: timer))
         context.write(wrapOutboundOut(request.bytes), promise: promise)
     }
 
@@ -51,6 +52,8 @@ final class ReplyHandler: ChannelDuplexHandler {
             received!.writeBuffer(&incoming)
         }
         while var buffer = received, buffer.readableBytes > 0, failure == nil {
+            // The reply being read answers the oldest request: decode it as that request expects.
+            decoder.mode = waiting.first?.mode ?? .reply
             let step = buffer.withUnsafeReadableBytes { decoder.decode($0) }
             switch step {
             case .needMoreBytes:
