@@ -83,3 +83,24 @@ def test_plain_mutexes_do_not_exclude_lockgen_users(daemon):
         assert daemon.conn().cmd("lockgen k 1000 0").word == "GEN"
     finally:
         mutex.release()
+
+
+def test_locked_sees_a_hold_taken_by_another_process(daemon):
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, url(daemon)], stdout=subprocess.PIPE,
+                              text=True, start_new_session=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        region = plain_make_region().configure("dogpiled", arguments={"url": url(daemon)})
+        mutex = region.backend.get_mutex("shared-key")
+        assert mutex.locked() is True, "held by the other process, not by this one"
+        before = daemon.stats()
+        assert mutex.locked() is True
+        after = daemon.stats()
+        assert after["mutex_locked"] == before["mutex_locked"], "asking must not take the lock"
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
+    deadline = time.monotonic() + 5
+    while mutex.locked():                      # the hold ends with the holder's connection
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

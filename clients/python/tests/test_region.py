@@ -276,9 +276,17 @@ def test_tls_context_reaches_the_socket(daemon):
         region.set("k", 1)
 
 
-def test_key_is_locked_says_it_cannot_answer(daemon):
-    with pytest.raises(NotImplementedError, match="read-only"):
-        make([daemon]).key_is_locked("k")
+def test_key_is_locked_asks_the_daemon_whether_anyone_regenerates(daemon):
+    region = make([daemon])
+    assert region.key_is_locked("k") is False
+    # Another client (any language) takes the generation lease on the same stored key.
+    other = daemon.conn()
+    gen = other.cmd(f"lockgen {region._mangle('k')} 30000 0")
+    assert gen.word == "GEN"
+    assert region.key_is_locked("k") is True
+    assert other.cmd(f"unlockgen {region._mangle('k')} {gen.token}").line == "RELEASED"
+    assert region.key_is_locked("k") is False
+    assert daemon.stats("locks")["entries"] == "0", "the query must leave no state"
 
 
 def test_non_ascii_and_unsafe_keys_on_the_wire(daemon):

@@ -151,6 +151,25 @@ class DogpiledBackend(CacheBackend):
                     f"invalidate {region}: {reply.line} (region not declared?)", pool.name)
         return skipped
 
+    def state_of(self, name: str, query: bytes, fallback: bool) -> bool:
+        """Runs a read-only ``lockstate``/``genstate`` on the daemon owning ``name``: True
+        unless it answers ``FREE``; ``fallback`` when the daemon cannot answer."""
+        pool: DaemonPool = self.cluster.pool_for(name)
+        try:
+            conn = pool.checkout()
+        except Exception:
+            return fallback
+        try:
+            reply = conn.request(query)
+        except protocol.ServerError:
+            pool.checkin(conn)                      # ERROR: a daemon without the verb
+            return fallback
+        except BaseException as error:
+            pool.discard(conn, error)
+            return fallback
+        pool.checkin(conn)
+        return reply.word != "FREE"
+
     def get_mutex(self, key):
         """A server-side ``lock``/``unlock`` mutex on the daemon owning ``key``."""
         name = self.storage_key(key)
@@ -168,8 +187,8 @@ class DogpiledMutex(CacheMutex):
 
     Excludes other ``DogpiledMutex``es of the same key in every process, but not
     ``lockgen`` users (``dogpiled.make_region()``, the Swift Region): names and
-    generation leases are separate tables.  ``locked()`` knows only the holds taken
-    through this process (the protocol has no read-only query of a name yet)."""
+    generation leases are separate tables.  ``locked()`` asks the daemon (``lockstate``,
+    a read that changes nothing), so it sees holds taken by any process."""
 
     def __init__(self, backend: DogpiledBackend, name: str):
         self.backend = backend
@@ -211,4 +230,6 @@ class DogpiledMutex(CacheMutex):
         pool.checkin(conn)
 
     def locked(self) -> bool:
-        return self._held is not None
+        """Whether anyone in the fleet holds this mutex, by ``lockstate`` on its daemon; when
+        the daemon cannot be asked (down, or older than the verb), what this process holds."""
+        return self.backend.state_of(self.name, protocol.lockstate(self.name), self._held is not None)

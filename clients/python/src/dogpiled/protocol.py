@@ -40,6 +40,9 @@ class Reply:
 
 _ERROR_WORDS = ("ERROR", "CLIENT_ERROR", "SERVER_ERROR")
 _TOKEN_WORDS = ("GEN", "LOCKED")
+# lockstate / genstate answers carry counts: EXCLUSIVE <waiters>, SHARED <holders> <waiters>,
+# LEASED <waiters> (FREE carries none).
+_STATE_WORDS = ("EXCLUSIVE", "SHARED", "LEASED")
 
 
 class ReplyReader:
@@ -96,7 +99,7 @@ class ReplyReader:
                 reply.token = int(rest)
             except ValueError:
                 raise ProtocolError(f"bad token in {line!r}") from None
-        elif word not in _ERROR_WORDS and rest:
+        elif word not in _ERROR_WORDS and word not in _STATE_WORDS and rest:
             raise ProtocolError(f"unexpected reply {line!r}")
         return reply
 
@@ -190,6 +193,16 @@ def lock(name: str, lease_ms: int, wait_ms: int, shared: bool = False) -> bytes:
 
 def unlock(name: str, token: int) -> bytes:
     return _line("unlock", name, token)
+
+
+def lockstate(name: str) -> bytes:
+    """Read-only: who holds the named mutex (``FREE``, ``EXCLUSIVE n``, ``SHARED h n``)."""
+    return _line("lockstate", name)
+
+
+def genstate(key: str) -> bytes:
+    """Read-only: whether a generation lease is held on ``key`` (``FREE``, ``LEASED n``)."""
+    return _line("genstate", key)
 
 
 def renew(name: str, token: int, lease_ms: int) -> bytes:

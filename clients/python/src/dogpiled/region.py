@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 from dogpile.cache.api import NO_VALUE
 from dogpile.cache.region import CacheRegion, value_version
 
+from . import protocol
 from .backend import DogpiledBackend
 from .keys import check_region_name
 from .regenerate import Lease, keep
@@ -209,12 +210,11 @@ class DogpiledRegion(CacheRegion):
         return [found[mangled[k]] for k in keys]
 
     def key_is_locked(self, key) -> bool:
-        """Not available: dogpile.cache would answer from a named mutex, which the
-        ``lockgen`` path never takes, and the protocol has no read-only query of a
-        generation lease yet (proposed in docs/protocol.md section 5)."""
-        raise NotImplementedError(
-            "dogpiled regions coordinate with lockgen; the daemon cannot yet be asked "
-            "read-only whether a key is being regenerated")
+        """Whether some process (of any language) holds the generation lease on ``key``,
+        i.e. is regenerating it now: ``genstate`` on the key's daemon, a read that changes
+        nothing.  False when the daemon cannot be asked."""
+        mangled = self._mangle(key)
+        return self.actual_backend.state_of(mangled, protocol.genstate(mangled), False)
 
     def invalidate(self, hard: bool = True) -> None:
         """Invalidate the region on every daemon: ``invalidate <region> hard|soft``.
