@@ -36,9 +36,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(binary: str, connections: int) -> tuple[subprocess.Popen, int]:
+def start(binary: str, connections: int, threads: int | None) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    argv = [binary, "-l", HOST, "-p", str(port), "-c", str(connections), "-t", "2", "--max-locks", "100000"]
+    argv = [binary, "-l", HOST, "-p", str(port), "-c", str(connections), "--max-locks", "100000"]
+    if threads:
+        argv += ["-t", str(threads)]
     if os.geteuid() == 0:
         argv += ["-u", "root"]
     # The daemon needs a descriptor per waiter: raise the limit it inherits.
@@ -72,6 +74,7 @@ def main() -> int:
     parser.add_argument("--bin", default=os.environ.get("DOGPILED_BIN", str(ROOT / ".build/release/dogpiled")))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--scenarios", default="200x1,1000x1,10000x100")
+    parser.add_argument("--threads", type=int, help="dogpiled -t (default: the daemon's own, 4)")
     args = parser.parse_args()
     scenarios = [tuple(int(n) for n in s.split("x")) for s in args.scenarios.split(",")]
     most = max(w for w, _ in scenarios)
@@ -79,8 +82,8 @@ def main() -> int:
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, most + 500), max(hard, most + 500)))
     client = Path(tempfile.mkdtemp(prefix="wake-latency-")) / "wake_latency"
     subprocess.run(["cc", "-O2", "-o", str(client), str(ROOT / "bench" / "wake_latency.c")], check=True)
-    proc, port = start(args.bin, most + 100)
-    print(f"dogpiled {args.bin} on port {port}; {args.rounds} rounds per scenario; latency in ms "
+    proc, port = start(args.bin, most + 100, args.threads)
+    print(f"dogpiled {args.bin} on port {port} (-t {args.threads or 'default'}); {args.rounds} rounds per scenario; latency in ms "
           "(holder reads STORED -> waiter has read HIT)")
     try:
         for waiters, keys in scenarios:
