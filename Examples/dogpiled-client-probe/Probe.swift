@@ -121,6 +121,9 @@ struct Probe {
             for try await result in group { all.append(result) }
             return all
         }
+        // Let creators running in the background finish before this process exits (an exit
+        // mid-regeneration drops the lease, and another process regenerates again).
+        await client.waitForBackgroundRegenerations()
         let latencies = results.map(\.1).sorted()
         func percentile(_ p: Double) -> Double {
             latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int((Double(latencies.count - 1) * p).rounded()))]

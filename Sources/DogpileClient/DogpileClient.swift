@@ -59,6 +59,8 @@ public final class DogpileClient: Sendable {
     /// The ring over every configured daemon.
     public let ring: HashRing
     let daemons: [Daemon]
+    /// Creators running in the background for callers already answered.
+    let background = BackgroundRegenerations()
     var logger: Logger { configuration.logger }
     /// With ``Configuration/rehashDead``: the ring over the daemons alive, by which are dead.
     /// Each region's declaration check (`stats regions`), running or done.
@@ -82,6 +84,14 @@ public final class DogpileClient: Sendable {
     /// A client for a comma-separated server list: `127.0.0.1:11211:1,/run/dogpiled.sock:2`.
     public convenience init(servers: String) throws {
         try self.init(configuration: Configuration(servers: ServerAddress.parseList(servers)))
+    }
+
+    /// Waits until every regeneration running in the background (early recompute, stale copies
+    /// served while regenerating) has stored its value or given its lease back. Call it before
+    /// a process exits: an exit mid-regeneration drops the lease, and another caller in the
+    /// fleet regenerates the key again.
+    public func waitForBackgroundRegenerations() async {
+        await background.waitForAll()
     }
 
     /// Closes idle connections; requests after this fail with ``DogpileClientError/Code/clientShutdown``.

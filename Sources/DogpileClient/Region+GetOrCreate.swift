@@ -100,7 +100,7 @@ extension Region {
         let region = self
         // Detached: the caller's actor (if any) and cancellation must not hold up or cut short
         // a regeneration the caller has already been answered for.
-        Task.detached {
+        client.background.start {
             do {
                 _ = try await region.generate(lease, creator: creator)
             } catch {

@@ -136,7 +136,7 @@ extension Region {
         let keys = leases.map(\.key)
         // A tuple array is not Sendable; the leases are.
         let held = leases.map(\.lease)
-        Task.detached {
+        client.background.start {
             do {
                 _ = try await region.createAndStore(keys, leases: Array(zip(keys, held)).map { (key: $0.0, lease: $0.1) },
                                                     creator: creator)
