@@ -23,6 +23,9 @@ public struct TokenHighWaterMark: Sendable {
         self.path = directory.hasSuffix("/") ? directory + "fencing-tokens" : directory + "/fencing-tokens"
     }
 
+    /// The largest mark accepted: 2^63, far above any wall-clock floor and far below overflow.
+    public static let largestMark: UInt64 = 1 << 63
+
     /// The stored mark, or 0 if none was stored yet.
     public func read() throws -> UInt64 {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -37,6 +40,11 @@ public struct TokenHighWaterMark: Sendable {
         let text = String(decoding: bytes[0..<count], as: UTF8.self).trimmingWhitespace
         guard let mark = UInt64(text) else {
             throw TokenStateError(description: "the fencing-token high-water mark \(path) is corrupt (\"\(text)\"): remove it only if the wall clock is known to be ahead of the previous run's")
+        }
+        // The wall-clock floor is about 2^61 today; a mark near 2^64 leaves no room for tokens
+        // (and would overflow the next block), so it is damage, not history.
+        guard mark <= Self.largestMark else {
+            throw TokenStateError(description: "the fencing-token high-water mark \(path) is implausibly large (\(mark) > \(Self.largestMark)): tokens would run out; remove it only if the wall clock is known to be ahead of the previous run's")
         }
         return mark
     }

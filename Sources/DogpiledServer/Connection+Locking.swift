@@ -89,8 +89,20 @@ extension Connection {
     /// is decided as `lockgen <key> <lease_ms> 0 early` would, except that a key someone else
     /// regenerates with no copy to show answers `MISS` (not `BUSY`): the client waits for those
     /// with a plain `lockgen`, so no key's wait holds up the others' answers.
+    ///
+    /// Like a multi-get, it stops once the connection's queued output passes the high-water and
+    /// runs on from that key when the output drains (``multiGetProgress``): the keys answered
+    /// before the pause are not decided twice.
     func multiLockgen(leaseMilliseconds: Int, keys: ByteSpan, _ buffer: UnsafeRawBufferPointer) {
+        let resumeAt = multiGetProgress
+        var index = 0
         for keySpan in KeyList(buffer: buffer, range: keys) {
+            defer { index += 1 }
+            if index < resumeAt { continue }
+            if output.count > Self.outputHighWater {
+                multiGetProgress = index
+                return
+            }
             let keyBytes = keySpan.bytes(in: buffer)
             let region = state.regions.region(for: keyBytes)
             let draw = EarlyRecomputeDraw(beta: region.earlyRecomputeBeta, uniform: random.nextUniform())
@@ -106,6 +118,7 @@ extension Connection {
                 output.append("MISS\r\n")
             }
         }
+        multiGetProgress = 0
         output.append("END\r\n")
     }
 

@@ -79,7 +79,8 @@ struct StatsReport {
             ("binary_protocol_closes", String(state.total(.binaryProtocolCloses))),
             // Where memory beyond the items goes: buffered requests and queued replies.
             ("input_buffer_bytes", String(state.inputBudget.heldBytes)),
-            ("output_buffer_bytes", String(state.workerStatistics.reduce(0) { $0 + $1.queuedOutputBytes })),
+            // Copied bytes only: values sent by reference are items' own memory, reported apart.
+            ("output_buffer_bytes", String(max(0, state.workerStatistics.reduce(0) { $0 + $1.queuedOutputBytes } - OutputBuffer.referencedBytes))),
             ("bytes", String(storeStats.bytes)),
             ("curr_items", String(storeStats.currentItems)),
             ("total_items", String(storeStats.totalItems)),

@@ -62,6 +62,18 @@ import Testing
         #expect(throws: TokenStateError.self) { try FencingTokens(stateDirectory: directory) }
     }
 
+    /// Found by an attack: a mark near 2^64 trapped on overflow at start (or after a few
+    /// thousand grants) instead of refusing.
+    @Test(arguments: ["18446744073709551615", "18446744073708503029", "9223372036854775809"])
+    func anImplausiblyLargeMarkRefusesToStart(text: String) throws {
+        let directory = temporaryDirectory()
+        defer { cleanUp(directory) }
+        let descriptor = open(directory + "/fencing-tokens", O_WRONLY | O_CREAT, 0o600)
+        _ = text.withCString { write(descriptor, $0, strlen($0)) }
+        close(descriptor)
+        #expect(throws: TokenStateError.self) { try FencingTokens(stateDirectory: directory) }
+    }
+
     @Test func anUnwritableDirectoryRefusesToStart() {
         #expect(throws: TokenStateError.self) { try FencingTokens(stateDirectory: "/nonexistent/dogpiled-state") }
     }

@@ -95,3 +95,48 @@ def test_values_kept_alive_by_output_are_counted_and_capped(dogpiled_factory):
     while int(d.stats()["output_referenced_bytes"]) != 0:
         assert time.monotonic() < deadline, "references not released after the client left"
         time.sleep(0.05)
+
+
+def test_mlockgen_of_a_large_value_many_times_is_bounded_and_complete(dogpiled_factory):
+    """Found by an attack: mlockgen built its whole reply at once (200,000 repeats of a 500 KB
+    value took RSS up by 992 MB). It now stops at the output high-water like a multi-get."""
+    d = dogpiled_factory("-m", "64")
+    c = d.conn()
+    big = b"m" * 500_000
+    assert c.set("big0", big).line == "STORED"
+    idle = settle_rss(d.proc.pid)
+    repeats = 20_000
+    s = socket.create_connection((HOST, d.port))
+    s.sendall(b"mlockgen 30000" + b" big0" * repeats + b"\r\nversion\r\n")
+    time.sleep(1.0)
+    stalled = rss_kib(d.proc.pid)
+    print(f"mlockgen x{repeats} of a 500 KB value, not read: RSS +{(stalled - idle) / 1024:.1f} MiB")
+    assert stalled - idle <= 20 * 1024
+    # Read it all: every key answered HIT with the value, in order, then END, then the version.
+    block = b"VALUE big0 0 500000 "
+    seen = 0
+    buffered = b""
+    s.settimeout(30)
+    while True:
+        chunk = s.recv(1 << 20)
+        assert chunk, "closed early"
+        buffered += chunk
+        # Count complete blocks and drop them, keeping memory small on this side too.
+        while True:
+            if buffered.startswith(b"END\r\nVERSION "):
+                assert seen == repeats
+                s.close()
+                return
+            if not buffered.startswith(block):
+                # Not a whole block yet: either a prefix of one, or the start of END.
+                assert len(buffered) < len(block) or buffered.startswith(b"END"), buffered[:60]
+                break
+            end_of_line = buffered.find(b"\r\n")
+            if end_of_line < 0:
+                break
+            need = end_of_line + 2 + 500_000 + 2 + len(b"HIT\r\n")
+            if len(buffered) < need:
+                break
+            assert buffered[end_of_line + 2 + 500_000:need] == b"\r\nHIT\r\n"
+            buffered = buffered[need:]
+            seen += 1
