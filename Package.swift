@@ -92,19 +92,19 @@ let package = Package(
             dependencies: ["DogpileClient"],
             path: "Examples/CachedFunctionExample"
         ),
-        .testTarget(name: "MemcacheProtocolTests", dependencies: ["MemcacheProtocol"]),
-        .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore", "MemcacheProtocol"]),
+        .testTarget(name: "MemcacheProtocolTests", dependencies: ["MemcacheProtocol", "Dogpile"]),
+        .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore", "MemcacheProtocol", "Dogpile"]),
         .testTarget(name: "DogpileTests", dependencies: ["Dogpile"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "DogpiledSettingsTests", dependencies: ["DogpiledSettings"]),
         .testTarget(name: "DogpiledConfigurationTests", dependencies: ["DogpiledConfiguration", "DogpiledSettings"]),
         // The connection's state machine, input buffers and socket options, without the daemon.
         .testTarget(name: "DogpiledServerTests", dependencies: ["DogpiledServer", "EventLoop"]),
-        .testTarget(name: "DogpiledIntegrationTests", dependencies: ["dogpiled"]),
+        .testTarget(name: "DogpiledIntegrationTests", dependencies: ["dogpiled", "Dogpile"]),
         // Unit tests (decoder, ring, keys, values) and tests against the real dogpiled binary.
         .testTarget(
             name: "DogpileClientTests",
-            dependencies: ["DogpileClient", "dogpiled"]
+            dependencies: ["DogpileClient", "dogpiled", "Dogpile"]
         ),
     ]
 )

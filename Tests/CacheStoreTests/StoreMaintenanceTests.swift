@@ -1,3 +1,4 @@
+import Dogpile
 import CacheStore
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import Dogpile
 import Foundation
 import Testing
 @testable import DogpileClient
@@ -12,7 +13,7 @@ import Testing
             var configured = try fleet.client.region("user", expiration: .seconds(60))
             configured.busyDeadline = .seconds(20)
             let region = configured
-            var generator = SplitMix(seed: 2026)
+            var generator = SplitMix64(seed: 2026)
             let keys = (0..<50).map { "multi-\($0)" }
             let present = Set(keys.shuffled(using: &generator).prefix(25))
             for key in present { try await region.set(key, "pre-\(key)") }

@@ -1,3 +1,4 @@
+import Dogpile
 import Testing
 @testable import DogpileClient
 
@@ -104,7 +105,7 @@ import Testing
     }
 
     @Test func randomBytesNeverCrashAndNeverOverConsume() {
-        var generator = SplitMix(seed: 11)
+        var generator = SplitMix64(seed: 11)
         let alphabet = Array("VALUE END HIT GEN STALE MISS SERVER_ERROR 0123456789 \r\n\r\nk".utf8)
         for _ in 0..<5000 {
             let count = Int(generator.next() % 80)

@@ -1,3 +1,4 @@
+import Dogpile
 import Testing
 @testable import DogpileClient
 
@@ -120,7 +121,7 @@ import Testing
     }
 
     @Test func randomBytesNeverCrashAndNeverOverConsume() {
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let alphabet = Array("VALUE STAT END HIT GEN STALE 0123456789 \r\n\r\nSTORED ERROR k".utf8)
         for _ in 0..<5000 {
             let count = Int(generator.next() % 64)
@@ -135,15 +136,3 @@ import Testing
     }
 }
 
-/// A deterministic pseudo-random generator (SplitMix64), so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,3 +1,4 @@
+import Dogpile
 import Foundation
 import Testing
 
@@ -42,7 +43,7 @@ struct ProtocolTests {
         var counter: UInt64 = 0
         var request = Array("set ctr 0 0 1\r\n0\r\n".utf8)
         var expected = "STORED\r\n"
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         for index in 0..<1000 {
             let key = "k\(generator.next() % 40)"
             switch generator.next() % 7 {
@@ -93,7 +94,7 @@ struct ProtocolTests {
         let request = setRequest("big", value, flags: 3)
         try withServer { server in
             let client = try server.connect(timeout: 30)
-            var generator = SplitMix(seed: 1)
+            var generator = SplitMix64(seed: 1)
             var offset = 0
             var writes = 0
             while offset < request.count {

@@ -1,3 +1,4 @@
+import Dogpile
 import MemcacheProtocol
 import Testing
 

@@ -1,3 +1,4 @@
+import Dogpile
 import Foundation
 import Testing
 
@@ -19,22 +20,10 @@ func withServer<T>(_ arguments: [String] = [], sourceLocation: SourceLocation = 
     return try body(server)
 }
 
-/// A deterministic pseudo-random generator (SplitMix64), so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// `count` printable bytes derived from `seed`.
 func payload(_ count: Int, seed: UInt64) -> [UInt8] {
-    var generator = SplitMix(seed: seed)
+    var generator = SplitMix64(seed: seed)
     var bytes = [UInt8](repeating: 0, count: count)
     var word: UInt64 = 0
     for index in 0..<count {
