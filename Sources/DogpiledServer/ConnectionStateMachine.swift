@@ -124,21 +124,13 @@ struct ConnectionStateMachine {
 
     /// Reading failed (a reset, an error): nothing can be answered any more.
     mutating func readFailed() -> Action {
-        guard state != .closed else { return .none }
-        state = .closed
-        return .close
+        closeUnlessClosed()
     }
 
     /// The connection's input passed its bound (per connection, or the server's total): the driver
     /// queued an error line; write it and close.
     mutating func inputOverLimit() -> Action {
-        switch state {
-        case .closed: return .none
-        case .draining: return .write
-        default:
-            state = .draining
-            return .write
-        }
+        drain()
     }
 
     /// The socket can take more output.
@@ -168,16 +160,12 @@ struct ConnectionStateMachine {
 
     /// Writing failed (the peer is gone): a half-written reply must not be followed by more.
     mutating func writeFailed() -> Action {
-        guard state != .closed else { return .none }
-        state = .closed
-        return .close
+        closeUnlessClosed()
     }
 
     /// Watching an event failed (`event_add`): the connection could hang unseen, so close it.
     mutating func watchFailed() -> Action {
-        guard state != .closed else { return .none }
-        state = .closed
-        return .close
+        closeUnlessClosed()
     }
 
     // MARK: - Inputs from the batch of requests
@@ -245,13 +233,7 @@ struct ConnectionStateMachine {
     /// The server stops: nothing more runs; queued replies drain (the driver answered a parked
     /// request first).
     mutating func shutdown() -> Action {
-        switch state {
-        case .closed: return .none
-        case .draining: return .write
-        default:
-            state = .draining
-            return .write
-        }
+        drain()
     }
 
     /// The server closes the connection now (the shutdown drain ran out of time).
@@ -284,5 +266,25 @@ struct ConnectionStateMachine {
         }
         if outputPending && state != .closed { watch.insert(.write) }
         return watch
+    }
+
+    // MARK: - Shared endings
+
+    /// Ends the connection at once, without writing: a failure after which nothing can be sent.
+    private mutating func closeUnlessClosed() -> Action {
+        guard state != .closed else { return .none }
+        state = .closed
+        return .close
+    }
+
+    /// Runs nothing more; what is queued (an answer, an error line) is written, then it closes.
+    private mutating func drain() -> Action {
+        switch state {
+        case .closed: return .none
+        case .draining: return .write
+        default:
+            state = .draining
+            return .write
+        }
     }
 }
