@@ -16,6 +16,7 @@ public struct SocketError: Error, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(operation): \(String(cString: strerror(code)))"
+        // Code 0: the operation already says why (a name lookup's own message); no "Success".
+        code == 0 ? operation : "\(operation): \(String(cString: strerror(code)))"
     }
 }

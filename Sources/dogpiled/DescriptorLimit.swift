@@ -36,7 +36,9 @@ enum DescriptorLimit {
         guard setrlimit(RLIMIT_NOFILE_RESOURCE, &raised) == 0 else {
             throw Refusal(description: "failed to set rlimit for open files (-c \(configuration.maxConnections) needs \(needed) descriptors, "
                 + "the limit is \(limit.rlim_cur), hard \(limit.rlim_max == rlim_t.max ? "unlimited" : String(limit.rlim_max))). "
-                + "Try starting as root or requesting smaller maxconns value.")
+                + (geteuid() == 0
+                    ? "Raise the hard limit (fs.nr_open, LimitNOFILE=) or request a smaller -c."
+                    : "Try starting as root or requesting a smaller -c."))
         }
         return (previous, Int(needed))
     }
