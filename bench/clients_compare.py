@@ -4,7 +4,9 @@ after the value was stored.
 
   (a) stock dogpile.cache pymemcache backend, distributed_lock=True, on memcached
   (b) a plain dogpile.cache region on the dogpiled backend (server-side mutex)
-  (c) dogpiled.make_region() (lockgen: one round trip, the server wakes waiters)
+  (c) dogpiled.make_region() (lockgen: one round trip, the server wakes waiters;
+      the threads of one process share one lockgen per key)
+  (d) the same with coalesce=False: every thread parks its own lockgen
   (floor) the same stampede on raw sockets from one epoll loop: what the daemon and
       the machine cost without any client library (a lower bound for (c))
 
@@ -62,14 +64,14 @@ def make_region(mode, port):
         return plain().configure("dogpiled", expiration_time=300, arguments={"url": url})
     import dogpiled
     return dogpiled.make_region("bench").configure("dogpiled", expiration_time=300,
-                                                   arguments={"url": [url]})
+                                                   arguments={"url": [url], "coalesce": mode == "c"})
 
 
 def worker(cfg) -> None:
     """One process: CALLERS threads, released together by a line on stdin."""
     region = make_region(cfg["mode"], cfg["port"])
     region.get("warm-up")                        # open a connection before the start line
-    if cfg["mode"] == "c":
+    if cfg["mode"] in "cd":
         region.check_regions()                   # (else the first get_or_create does it)
     mine = threading.local()
     results = []
@@ -154,7 +156,7 @@ def main() -> None:
     parser.add_argument("--callers", type=int, default=10)
     parser.add_argument("--creator-ms", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--modes", default="abc", help="which of a, b, c to run (default abc)")
+    parser.add_argument("--modes", default="abc", help="which of a, b, c, d to run (default abc)")
     args = parser.parse_args()
     if args.worker:
         return worker(json.loads(args.worker))
@@ -167,7 +169,8 @@ def main() -> None:
                       "--region", "bench:memory=16m"], dp_port)]
     names = {"a": "(a) pymemcache + distributed_lock, memcached",
              "b": "(b) plain region, dogpiled backend (lock/unlock)",
-             "c": "(c) dogpiled.make_region() (lockgen)"}
+             "c": "(c) dogpiled.make_region() (lockgen)",
+             "d": "(d) dogpiled.make_region(), coalesce=False"}
     print(f"{args.processes} processes x {args.callers} callers, creator {args.creator_ms} ms, "
           f"{args.rounds} rounds, one daemon each ({os.path.basename(os.path.dirname(dogpiled_bin))}"
           f" dogpiled); delay = caller got the value - creator returned it; load average "
@@ -177,7 +180,7 @@ def main() -> None:
             for mode in args.modes:
                 calls_file = f"/tmp/clients-compare-{os.getpid()}-{mode}-{rnd}"
                 results = run_round(mode, mc_port if mode == "a" else dp_port, args,
-                                    f"bench-key-{os.getpid()}-{rnd}", calls_file)
+                                    f"bench-key-{os.getpid()}-{mode}-{rnd}", calls_file)
                 calls = len(open(calls_file).read().splitlines())
                 os.unlink(calls_file)
                 # The reference is when the creator returned the value, just before its

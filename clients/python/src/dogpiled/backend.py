@@ -15,6 +15,8 @@ Arguments (``configure("dogpiled", arguments={...})``):
 ``busy_deadline``       seconds a caller keeps asking after ``BUSY`` (default 30)
 ``mutex_lease_ms``      lease of a plain region's mutex (default 60000)
 ``rehash_dead``, ``retry_after``  dead daemons (defaults False and 30 s)
+``coalesce``            threads of one process asking for one key share one ``lockgen``
+                        (default True; see flights.py)
 ``connect_timeout``, ``timeout``, ``tls_context``, ``socket_keepalive``, ``max_idle``
 """
 
@@ -59,7 +61,7 @@ class DogpiledBackend(CacheBackend):
             timeout=float(args.get("timeout", 5.0)), max_idle=int(args.get("max_idle", 32)),
             tls_context=args.get("tls_context"), socket_keepalive=args.get("socket_keepalive"))
         self.regenerator = Regenerator(self.cluster, self.lease_ms, self.wait_ms,
-                                       self.busy_deadline)
+                                       self.busy_deadline, bool(args.get("coalesce", True)))
         self._mutexes: "weakref.WeakValueDictionary[str, DogpiledMutex]" = (
             weakref.WeakValueDictionary())
         self._mutexes_lock = threading.Lock()

@@ -25,6 +25,7 @@ from dogpile.cache.api import NO_VALUE
 
 from . import protocol
 from .connection import WAIT_MARGIN_S, DaemonConnection, DaemonDown, DaemonPool
+from .flights import Flight, Flights
 from .values import VALUE_FLAGS
 
 log = logging.getLogger("dogpiled")
@@ -145,11 +146,14 @@ Background = Callable[[Lease, Callable[[], Any], Encode, int, ShouldCache], None
 class Regenerator:
     """The loop's settings and the fleet it runs on (one per backend)."""
 
-    def __init__(self, cluster, lease_ms: int, wait_ms: int, busy_deadline: float):
+    def __init__(self, cluster, lease_ms: int, wait_ms: int, busy_deadline: float,
+                 coalesce: bool = True):
         self.cluster = cluster
         self.lease_ms = lease_ms
         self.wait_ms = wait_ms
         self.busy_deadline = busy_deadline
+        # threads of this process asking for one key share one lockgen (flights.py)
+        self.flights: Optional[Flights] = Flights() if coalesce else None
         self._jobs = 0
         self._jobs_done = threading.Condition()
 
@@ -244,8 +248,40 @@ class Regenerator:
 
         With ``background``, a lease granted with a value (a stale copy, or an early
         grant when ``early`` asks for them) returns that value now and hands the lease
-        to ``background``; without it, the creator runs here."""
+        to ``background``; without it, the creator runs here.
+
+        Threads of this process asking for ``key`` at the same time share one request:
+        the first asks, the others take the value it learns (see flights.py)."""
         deadline = time.monotonic() + self.busy_deadline
+        if self.flights is None:
+            return self._get_or_create(key, create, decode, encode, exptime, should_cache,
+                                       background, early, deadline, None)
+        while True:
+            flight, leader = self.flights.board(key)
+            if leader:
+                try:
+                    return self._get_or_create(key, create, decode, encode, exptime,
+                                               should_cache, background, early, deadline, flight)
+                finally:
+                    self.flights.land(key, flight)
+            if not flight.landed.wait(max(0.0, deadline - time.monotonic())):
+                raise LockTimeout(f"dogpiled: {key} was still being regenerated after "
+                                  f"{self.busy_deadline:.1f} s")
+            if flight.data is not None:
+                payload = decode(flight.data)
+                if payload is not NO_VALUE:
+                    return payload
+            # The leader learned nothing to share: ask (or follow the next leader).
+
+    def _get_or_create(self, key: str, create: Callable[[], Any], decode: Decode, encode: Encode,
+                       exptime: int, should_cache: ShouldCache, background: Optional[Background],
+                       early: bool, deadline: float, flight: Optional[Flight]) -> Any:
+        """The ``lockgen`` loop for one caller; bytes worth sharing go to ``flight``."""
+        flights = self.flights
+
+        def share(data: bytes) -> None:
+            if flight is not None and flights is not None:
+                flights.land(key, flight, data)
         repaired = False
         while True:
             # never wait on the server past the caller's deadline
@@ -258,16 +294,21 @@ class Regenerator:
                 return create()
             if reply.word == "GEN":
                 lease = Lease(key, Held(pool, conn), reply.token)
-                if background is not None and reply.value is not None:
+                if reply.value is not None:
                     payload = decode(reply.value)
                     if payload is not NO_VALUE:
-                        background(lease, create, encode, exptime, should_cache)
-                        return payload
-                return self._generate(lease, create, encode, exptime, should_cache)
+                        # A stale copy (or an early grant): what the server answers
+                        # everyone else while this caller holds the lease.
+                        share(reply.value)
+                        if background is not None:
+                            background(lease, create, encode, exptime, should_cache)
+                            return payload
+                return self._generate(lease, create, encode, exptime, should_cache, share)
             pool.checkin(conn)
             if reply.word in ("HIT", "STALE"):
                 payload = decode(reply.value)
                 if payload is not NO_VALUE:
+                    share(reply.value)
                     return payload
                 if repaired:
                     log.warning("dogpiled: %s holds an unreadable value; created without caching", key)
@@ -288,7 +329,7 @@ class Regenerator:
                 raise LockTimeout(f"dogpiled: {key} was still being regenerated elsewhere after "
                                   f"{self.busy_deadline:.1f} s")
 
-    def _generate(self, lease: Lease, create, encode, exptime, should_cache):
+    def _generate(self, lease: Lease, create, encode, exptime, should_cache, share):
         try:
             value = create()
         except BaseException:
@@ -297,7 +338,9 @@ class Regenerator:
         if should_cache is not None and not should_cache(value):
             lease.release()
         else:
-            lease.store(encode(value), exptime)
+            data = encode(value)
+            if lease.store(data, exptime):
+                share(data)             # stored: what the server would wake waiters with
         return value
 
     # -- many keys --------------------------------------------------------------------------
