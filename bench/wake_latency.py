@@ -9,7 +9,13 @@ with pipelined `setgen`s. The clock of a key starts when the holder reads that k
 stops, per waiter, when its `HIT` has been read; one C process (bench/wake_latency.c, compiled
 here with cc) drives every socket through epoll, so the client adds microseconds, not the
 milliseconds an interpreter would.
-Prints p50 / p99 / max over all waiters, per round and the median round. Every waiter must be
+For one-key scenarios each round is followed by a round of bench/wake_floor.c: the same number of
+loopback sockets waiting in one epoll set, written to by as many plain C threads as dogpiled has
+workers, with no server at all: what the kernel charges for this fan-out at this moment, printed
+beside dogpiled's (arrival times on both sides).
+Prints p50 / p99 / max over all waiters, per round and the median round, twice: by the times
+the client read the replies, and by the kernel's receive timestamps (SO_TIMESTAMPNS), which leave
+out the client's own serial reading of a thousand sockets. Every waiter must be
 answered HIT with the stored value, or the run fails. A report, not a test.
 """
 
@@ -59,14 +65,23 @@ def start(binary: str, connections: int, threads: int | None) -> tuple[subproces
     raise SystemExit("dogpiled did not start")
 
 
-def one_round(client: Path, port: int, waiters: int, keys: int, round_id: int) -> tuple[float, float, float]:
-    """Runs the epoll client for one round; returns (p50, p99, max) in milliseconds."""
+def one_round(client: Path, port: int, waiters: int, keys: int, round_id: int) -> tuple[float, ...]:
+    """Runs the epoll client for one round; returns (p50, p99, max) of read times, then of
+    kernel arrival times, in milliseconds."""
     result = subprocess.run([str(client), str(port), str(waiters), str(keys), str(round_id)],
                             capture_output=True, text=True, timeout=180)
     if result.returncode != 0:
         raise SystemExit(result.stderr.strip() or f"client failed: {result.returncode}")
-    p50, p99, worst = (float(x) for x in result.stdout.split())
-    return p50, p99, worst
+    return tuple(float(x) for x in result.stdout.split())
+
+
+def floor_round(floor: Path, waiters: int, writers: int) -> tuple[float, ...]:
+    """One round of the no-server reference (bench/wake_floor.c) for `waiters` sockets."""
+    result = subprocess.run([str(floor), str(waiters), str(writers), "1"],
+                            capture_output=True, text=True, timeout=180)
+    if result.returncode != 0:
+        raise SystemExit(result.stderr.strip() or f"floor failed: {result.returncode}")
+    return tuple(float(x) for x in result.stdout.split())
 
 
 def main() -> int:
@@ -82,19 +97,33 @@ def main() -> int:
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, most + 500), max(hard, most + 500)))
     client = Path(tempfile.mkdtemp(prefix="wake-latency-")) / "wake_latency"
     subprocess.run(["cc", "-O2", "-o", str(client), str(ROOT / "bench" / "wake_latency.c")], check=True)
+    floor = client.parent / "wake_floor"
+    subprocess.run(["cc", "-O2", "-pthread", "-o", str(floor), str(ROOT / "bench" / "wake_floor.c")], check=True)
     proc, port = start(args.bin, most + 100, args.threads)
-    print(f"dogpiled {args.bin} on port {port} (-t {args.threads or 'default'}); {args.rounds} rounds per scenario; latency in ms "
-          "(holder reads STORED -> waiter has read HIT)")
+    print(f"dogpiled {args.bin} on port {port} (-t {args.threads or 'default'}); {args.rounds} rounds per scenario; latency in ms, "
+          "read: holder reads STORED -> waiter has read HIT; arrival: the same by the kernel's receive timestamps")
     try:
         for waiters, keys in scenarios:
-            rows = []
+            rows, floors = [], []
             for r in range(args.rounds):
                 rows.append(one_round(client, port, waiters, keys, r * 100000 + waiters))
-                print(f"  {waiters:6d} waiters / {keys:3d} keys, round {r + 1}: "
-                      f"p50 {rows[-1][0]:7.2f}  p99 {rows[-1][1]:7.2f}  max {rows[-1][2]:7.2f}", flush=True)
+                if keys == 1:
+                    floors.append(floor_round(floor, waiters, args.threads or 4))
+                row = rows[-1]
+                print(f"  {waiters:6d} waiters / {keys:3d} keys, round {r + 1}: read p50 {row[0]:7.2f}  p99 {row[1]:7.2f}  "
+                      f"max {row[2]:7.2f} | arrival p50 {row[3]:7.2f}  p99 {row[4]:7.2f}  max {row[5]:7.2f}"
+                      + (f" | plain C p50 {floors[-1][0]:7.2f}  p99 {floors[-1][1]:7.2f}" if floors else ""),
+                      flush=True)
             med = [statistics.median(col) for col in zip(*rows)]
-            print(f"{waiters:6d} waiters / {keys:3d} keys: median round p50 {med[0]:.2f} ms, p99 {med[1]:.2f} ms, "
-                  f"max {med[2]:.2f} ms (p99 spread {min(r[1] for r in rows):.2f}..{max(r[1] for r in rows):.2f})")
+            for name, at in (("read", 0), ("arrival", 3)):
+                print(f"{waiters:6d} waiters / {keys:3d} keys, {name:7s}: median round p50 {med[at]:.2f} ms, "
+                      f"p99 {med[at + 1]:.2f} ms, max {med[at + 2]:.2f} ms (p99 spread "
+                      f"{min(r[at + 1] for r in rows):.2f}..{max(r[at + 1] for r in rows):.2f})")
+            if floors:
+                fmed = [statistics.median(col) for col in zip(*floors)]
+                print(f"{waiters:6d} waiters / {keys:3d} keys, plain C: median round p50 {fmed[0]:.2f} ms, "
+                      f"p99 {fmed[1]:.2f} ms, max {fmed[2]:.2f} ms ({args.threads or 4} writer threads, "
+                      f"no server); dogpiled arrival p99 / plain C p99 = {med[4] / fmed[1]:.2f}")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
