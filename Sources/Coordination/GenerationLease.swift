@@ -45,6 +45,9 @@ public struct GenerationLease: LockEntry {
 
     private(set) var lease: Lease?
     private(set) var waiters: [Waiter] = []
+    /// The earliest deadline among `waiters` (`.max` with none), kept as they come and go: the
+    /// table asks for it on every event, and a scan per event made parking n waiters O(n²).
+    private var earliestWaiterDeadline = Int64.max
 
     public init() {}
 
@@ -53,9 +56,8 @@ public struct GenerationLease: LockEntry {
     public var waiterCount: Int { waiters.count }
 
     public var nextDeadline: Int64? {
-        var earliest = lease?.expiresAt
-        for waiter in waiters where earliest == nil || waiter.deadline < earliest! { earliest = waiter.deadline }
-        return earliest
+        let earliest = min(lease?.expiresAt ?? .max, earliestWaiterDeadline)
+        return earliest == .max ? nil : earliest
     }
 
     public var participants: [Requester] {
@@ -100,6 +102,7 @@ public struct GenerationLease: LockEntry {
             // A connection never waits on itself; an overdue request is not a waiter.
             guard let lease, lease.holder != requester, waitMilliseconds > 0, deadline > step.now else { return .busy }
             waiters.append(Waiter(ticket: ticket, leaseMilliseconds: leaseMilliseconds, deadline: deadline))
+            earliestWaiterDeadline = min(earliestWaiterDeadline, deadline)
             step.emit(.joined(requester))
             return .parked(nextCheck: min(deadline, lease.expiresAt))
         }
@@ -138,6 +141,7 @@ public struct GenerationLease: LockEntry {
         let holder = lease?.holder
         lease = nil
         waiters.removeAll()
+        earliestWaiterDeadline = .max
         if let holder { leave(holder, &step) }
         for waiter in answered {
             step.emit(.deliver(waiter.ticket))
@@ -165,10 +169,11 @@ public struct GenerationLease: LockEntry {
     public mutating func advance(_ step: inout LockStep) {
         // Overdue waiters first: one whose deadline falls at the very moment the lease ends gets
         // BUSY, not the lease.
-        if waiters.contains(where: { $0.deadline <= step.now }) {
+        if earliestWaiterDeadline <= step.now {
             let now = step.now
             let overdue = waiters.filter { $0.deadline <= now }
             waiters.removeAll { $0.deadline <= now }
+            waitersLeft()
             for waiter in overdue {
                 step.emit(.busy(waiter.ticket))
                 leave(waiter.ticket.requester, &step)
@@ -186,6 +191,7 @@ public struct GenerationLease: LockEntry {
         let before = waiters.count
         waiters.removeAll { $0.ticket.requester == requester }
         var involved = waiters.count != before
+        if involved { waitersLeft() }
         if lease?.holder == requester {
             lease = nil
             involved = true
@@ -197,6 +203,7 @@ public struct GenerationLease: LockEntry {
     public mutating func shutdown(_ step: inout LockStep) {
         let answered = waiters
         waiters.removeAll()
+        earliestWaiterDeadline = .max
         for waiter in answered {
             step.emit(.shuttingDown(waiter.ticket))
             leave(waiter.ticket.requester, &step)
@@ -204,6 +211,11 @@ public struct GenerationLease: LockEntry {
     }
 
     // MARK: - Internals
+
+    /// Some waiters left: the earliest deadline is found again among those still here.
+    private mutating func waitersLeft() {
+        earliestWaiterDeadline = waiters.isEmpty ? .max : waiters.reduce(Int64.max) { min($0, $1.deadline) }
+    }
 
     /// `requester` gave up one role here; it leaves the index only if it has none left (a
     /// connection parks one request at a time, but the books must not depend on it).
@@ -217,6 +229,7 @@ public struct GenerationLease: LockEntry {
     private mutating func elect(_ step: inout LockStep) {
         guard lease == nil, !waiters.isEmpty else { return }
         let waiter = waiters.removeFirst()
+        waitersLeft()
         let token = step.nextToken()
         lease = Lease(
             token: token, holder: waiter.ticket.requester, expiresAt: step.now + Int64(waiter.leaseMilliseconds),

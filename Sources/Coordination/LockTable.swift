@@ -67,7 +67,7 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
         let now = context.clock.now()
         for shard in shards {
             let batches: [(LockKey, [LockAction])] = shard.withLock { shard in
-                guard let keys = shard.owners.removeValue(forKey: requester) else { return [] }
+                guard let keys = shard.owners.removeValue(forKey: requester)?.all else { return [] }
                 visits.add(UInt64(keys.count), ordering: .relaxed)
                 return keys.map { key in
                     (key, process(shard, key, now: now, create: false, absent: (), full: ()) { entry, step in
@@ -170,11 +170,12 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
         shards.allSatisfy { shard in
             shard.withLock { shard in
                 var expected: [Requester: Set<LockKey>] = [:]
-                for (key, entry) in shard.entries {
+                for (key, box) in shard.entries {
+                    let entry = box.entry
                     for requester in entry.participants { expected[requester, default: []].insert(key) }
                     guard shard.timers.deadline(of: key) == entry.nextDeadline else { return false }
                 }
-                return expected == shard.owners && shard.timers.count == shard.entries.count
+                return expected == shard.owners.mapValues(\.asSet) && shard.timers.count == shard.entries.count
             }
         }
     }
@@ -196,8 +197,8 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
         var step = LockStep(now: now, tokens: context.tokens)
         let result: Result
         if let index = shard.entries.index(forKey: key) {
-            // One hash lookup, and one in-place access to the entry: no copy of its arrays.
-            let (answer, change) = Self.apply(body, to: &shard.entries.values[index], &step)
+            // One hash lookup, and the entry mutated in its box: no copy of its arrays.
+            let (answer, change) = Self.apply(body, to: &shard.entries.values[index].entry, &step)
             result = answer
             shard.holds += change.holds
             shard.waiters += change.waiters
@@ -214,7 +215,7 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
             result = body(&entry, &step)
             if !entry.isIdle {
                 guard context.budget.reserve() else { return (full, []) }
-                shard.entries[key] = entry
+                shard.entries[key] = EntryBox(entry)
                 activity.add(1, ordering: .sequentiallyConsistent)
                 shard.holds += entry.holdCount
                 shard.waiters += entry.waiterCount

@@ -9,11 +9,21 @@ extension Connection {
     func lockgen(_ keySpan: ByteSpan, leaseMilliseconds: Int, waitMilliseconds: Int?, early: Bool, _ buffer: UnsafeRawBufferPointer) {
         let keyBytes = keySpan.bytes(in: buffer)
         let region = state.regions.region(for: keyBytes)
-        let key = LockKey(keyBytes)
-        let ticket = nextTicket()
         // Early recompute is opt-in per request, so a client that reads `VALUE ... GEN` as "the
         // value is stale" never gets one for a fresh value.
         let draw = early ? EarlyRecomputeDraw(beta: region.earlyRecomputeBeta, uniform: random.nextUniform()) : nil
+        // A fresh value is a HIT whatever the key's lease (GenerationDecision's first row), so it
+        // is answered from the store alone: no owned key, no lock table, no allocation. Anything
+        // else is decided under the table's shard lock, which looks again.
+        let (freshness, fresh) = region.store.generationLookup(keyBytes, early: draw)
+        if freshness == .fresh, let fresh {
+            state.coordinationStatistics.lockgenHits.increment()
+            appendValue(fresh, key: keyBytes, withCAS: true)
+            output.append("HIT\r\n")
+            return
+        }
+        let key = LockKey(keyBytes)
+        let ticket = nextTicket()
         let outcome = state.leases.lockgen(
             key, requester: requester, ticket: ticket, arrival: lastReadMilliseconds, leaseMilliseconds: leaseMilliseconds,
             waitMilliseconds: waitMilliseconds ?? region.lockWaitMilliseconds

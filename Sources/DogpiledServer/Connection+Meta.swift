@@ -23,15 +23,13 @@ extension Connection {
     }
 
     private func runMeta(_ request: MetaRequest, key: UnsafeRawBufferPointer, _ buffer: UnsafeRawBufferPointer) {
-        withUnsafeTemporaryAllocation(byteCount: MetaLineWriter.maximumLineLength, alignment: 1) { scratch in
-            var line = MetaLineWriter(scratch)
-            switch request.verb {
-            case .get: metaGet(request, key: key, buffer, &line)
-            case .set: metaSet(request, key: key, buffer, &line)
-            case .delete: metaDelete(request, key: key, buffer, &line)
-            case .arithmetic: metaArithmetic(request, key: key, buffer, &line)
-            case .debug: metaDebug(request, key: key, &line)
-            }
+        var line = MetaLineWriter(worker.metaLineScratch)
+        switch request.verb {
+        case .get: metaGet(request, key: key, buffer, &line)
+        case .set: metaSet(request, key: key, buffer, &line)
+        case .delete: metaDelete(request, key: key, buffer, &line)
+        case .arithmetic: metaArithmetic(request, key: key, buffer, &line)
+        case .debug: metaDebug(request, key: key, &line)
         }
     }
 

@@ -1,4 +1,5 @@
 import CacheStore
+import MemcacheProtocol
 import Coordination
 import EventLoop
 import Logging
@@ -38,12 +39,21 @@ public final class Worker: EventHandler, @unchecked Sendable {
 
     private enum Tag: Int { case drain = 0, idleScan = 1 }
 
+    /// Scratch memory for one meta reply line, shared by this worker's connections (they run one
+    /// at a time on its thread): a 2 KB temporary allocation per request would come from the heap.
+    let metaLineScratch = UnsafeMutableRawBufferPointer.allocate(
+        byteCount: MetaLineWriter.maximumLineLength, alignment: 16)
+
     init(index: Int, state: ServerState) {
         self.index = index
         self.state = state
         self.statistics = state.workerStatistics[index]
         self.base = EventBase()
         self.mailbox = Mailbox(base: base) { [unowned self] message in self.receive(message) }
+    }
+
+    deinit {
+        metaLineScratch.deallocate()
     }
 
     /// Queues a message for this worker; safe from any thread.

@@ -255,6 +255,9 @@ def test_max_locks(dogpiled_factory):
     assert c.cmd("rlock L11 10000 0").line == "SERVER_ERROR too many locks"
     # generation leases count toward the same bound
     assert c.cmd("lockgen G1 10000").line == "SERVER_ERROR too many locks"
+    # ...but a fresh value needs no entry: it is served (HIT) with the table full
+    assert c.cmd("set fresh 0 0 2\r\nok").line == "STORED"
+    assert c.cmd("lockgen fresh 10000").word == "HIT"
     # a known name still answers normally (BUSY), and a freed slot can be reused
     other = d.conn()
     assert other.cmd("lock L0 10000 0").line == "BUSY"
