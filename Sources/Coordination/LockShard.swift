@@ -8,10 +8,7 @@ import Glibc
 @usableFromInline
 final class LockShard<Entry: LockEntry>: @unchecked Sendable {
     @usableFromInline let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    /// Each entry in a box of its own, so an event mutates it in place: reached through the
-    /// dictionary's accessors, appending a waiter copied the entry's waiter array every time
-    /// (seen under valgrind's DHAT: one allocation and an O(n) copy per parked request).
-    @usableFromInline var entries: [LockKey: EntryBox<Entry>] = [:]
+    @usableFromInline var entries: [LockKey: Entry] = [:]
     /// Requester → the keys of this shard it holds or waits on: closing costs O(own keys).
     @usableFromInline var owners: [Requester: OwnedKeys] = [:]
     @usableFromInline var timers = DeadlineHeap()

@@ -170,8 +170,7 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
         shards.allSatisfy { shard in
             shard.withLock { shard in
                 var expected: [Requester: Set<LockKey>] = [:]
-                for (key, box) in shard.entries {
-                    let entry = box.entry
+                for (key, entry) in shard.entries {
                     for requester in entry.participants { expected[requester, default: []].insert(key) }
                     guard shard.timers.deadline(of: key) == entry.nextDeadline else { return false }
                 }
@@ -197,8 +196,8 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
         var step = LockStep(now: now, tokens: context.tokens)
         let result: Result
         if let index = shard.entries.index(forKey: key) {
-            // One hash lookup, and the entry mutated in its box: no copy of its arrays.
-            let (answer, change) = Self.apply(body, to: &shard.entries.values[index].entry, &step)
+            // One hash lookup, and one in-place access to the entry: no copy of its arrays.
+            let (answer, change) = Self.apply(body, to: &shard.entries.values[index], &step)
             result = answer
             shard.holds += change.holds
             shard.waiters += change.waiters
@@ -215,7 +214,7 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
             result = body(&entry, &step)
             if !entry.isIdle {
                 guard context.budget.reserve() else { return (full, []) }
-                shard.entries[key] = EntryBox(entry)
+                shard.entries[key] = entry
                 activity.add(1, ordering: .sequentiallyConsistent)
                 shard.holds += entry.holdCount
                 shard.waiters += entry.waiterCount
