@@ -73,6 +73,7 @@ public final class ServerState: Sendable {
             memoryLimit: configuration.memoryLimitBytes,
             evictionEnabled: configuration.evictionEnabled,
             shardCount: configuration.shardCount,
+            casEnabled: configuration.casEnabled,
             itemFits: { keyCount, flags, valueCount in
                 itemLimits.itemFits(keyLength: keyCount, flags: flags, valueLength: valueCount)
             })
