@@ -173,7 +173,7 @@ extension Connection {
         let length = item.valueLength
         let flags = item.clientFlags
         // Under -C memcached's items have no CAS field and every VALUE line shows 0.
-        let cas: UInt64? = withCAS ? (state.configuration.casEnabled ? item.casUnique : 0) : nil
+        let cas: UInt64? = withCAS ? (state.reportsCAS ? item.casUnique : 0) : nil
         if length <= Self.copyThreshold {
             output.write(maximum: ReplyEncoding.maximumValueLineLength + length + 2) { target in
                 let written = ReplyEncoding.writeValueLine(key: key, flags: flags, length: length, cas: cas, into: target)
