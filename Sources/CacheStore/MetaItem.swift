@@ -7,6 +7,8 @@ public struct MetaItem {
     unowned(unsafe) let shard: Shard
     /// The server clock reading the call runs at.
     public let now: UInt32
+    /// Whether clients see CAS uniques (not under `-C`).
+    let casVisible: Bool
 
     /// Expiry on the server clock; 0 is never.
     public var exptime: UInt32 {
@@ -32,8 +34,8 @@ public struct MetaItem {
     /// When it was last bumped in its LRU, on the server clock (`l`).
     public var lastAccess: UInt32 { item.header.lastAccess }
 
-    /// The CAS unique.
-    public var cas: UInt64 { item.header.cas }
+    /// The CAS unique as clients see it: 0 under `-C`.
+    public var cas: UInt64 { casVisible ? item.header.cas : 0 }
 
     /// Value length.
     public var valueLength: Int { Int(item.header.valueCount) }

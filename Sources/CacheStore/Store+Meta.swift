@@ -15,14 +15,14 @@ extension Store {
         shard.lock()
         defer { shard.unlock() }
         let found = shard.find(key, hash: hash, rules, countingExpired: true)
-        if let item = found.live { return body(MetaItem(item: item, shard: shard, now: rules.now), false) }
+        if let item = found.live { return body(MetaItem(item: item, shard: shard, now: rules.now, casVisible: configuration.casEnabled), false) }
         guard vivify else { return body(nil, false) }
         // Allocated only on this miss (under the lock, as memcached does): clients send N on
         // every read, and a hit must not pay for a placeholder it throws away.
         let fresh = Item.make(key: key, flags: 0, exptime: 0, valueCount: 0) { _ in }
         fresh.header.status = Item.Status.placeholder
         guard replace(found.linked, with: fresh, hash: hash, in: shard, rules) == .stored else { return body(nil, false) }
-        return body(MetaItem(item: fresh, shard: shard, now: rules.now), true)
+        return body(MetaItem(item: fresh, shard: shard, now: rules.now, casVisible: configuration.casEnabled), true)
     }
 
     /// `ms`: stores `value` under memcached 1.6.18's `do_store_item` rules for `mode`. A
@@ -57,6 +57,8 @@ extension Store {
             if existing == nil { return (.notStored, nil) }
         case .compareAndSwap:
             guard let existing else { return (.notFound, nil) }
+            // memcached with -C: `ms C` never matches an existing item (EX), not even with C0.
+            if !configuration.casEnabled { return (.exists, nil) }
             if existing.header.cas != compareCAS {
                 // (A CAS of 0 never counts as older: memcached answers EX.)
                 guard invalidate, compareCAS != 0, compareCAS < existing.header.cas else { return (.exists, nil) }
@@ -65,15 +67,16 @@ extension Store {
             }
         case .append, .prepend:
             guard let existing else { return (.notStored, nil) }
-            // A supplied CAS must match; without one (or with 0) anything goes.
-            if compareCAS != 0 && compareCAS != existing.header.cas { return (.exists, nil) }
+            // A supplied CAS must match; without one (or with 0) anything goes. Under -C memcached
+            // has nowhere to keep the supplied CAS, so it is not compared at all.
+            if configuration.casEnabled && compareCAS != 0 && compareCAS != existing.header.cas { return (.exists, nil) }
             fresh = combine(existing, with: value, key: key, prepend: mode == .prepend)
             if fresh == nil { return (.notStored, nil) }
         }
         // memcached builds an appended value as a new item that never carries the binary-key mark.
         if binaryKey && mode != .append && mode != .prepend { fresh!.header.status |= Item.Status.binaryKey }
         switch replace(found.linked, with: fresh!, hash: hash, in: shard, rules, dropOnFailure: true) {
-        case .stored: return (.stored(cas: fresh!.header.cas), fresh)
+        case .stored: return (.stored(cas: clientCAS(fresh!)), fresh)
         default: return (.outOfMemory, nil)
         }
     }
@@ -95,7 +98,7 @@ extension Store {
             if let stale = found.linked, !invalidate, compareCAS == nil { shard.unlink(stale, hash: hash) }
             return .notFound
         }
-        if let compareCAS, compareCAS != item.header.cas { return .exists }
+        if let compareCAS, compareCAS != clientCAS(item) { return .exists }
         guard invalidate else {
             shard.unlink(item, hash: hash)
             return .deleted
@@ -130,11 +133,11 @@ extension Store {
                 digits.copy(into: target)
             }
             guard replace(found.linked, with: fresh, hash: hash, in: shard, rules) == .stored else { return (.outOfMemory, nil) }
-            return (.value(initial, cas: fresh.header.cas, exptime: 0, created: true), fresh)
+            return (.value(initial, cas: clientCAS(fresh), exptime: 0, created: true), fresh)
         }
         let oldCount = Int(existing.header.valueCount)
         guard oldCount > 0 else { return (.nonNumeric, nil) }
-        if compareCAS != 0 && compareCAS != existing.header.cas { return (.exists, nil) }
+        if compareCAS != 0 && compareCAS != clientCAS(existing) { return (.exists, nil) }
         guard let current = existing.withValueAndTerminator({ parse($0) }) else { return (.nonNumeric, nil) }
         let result = increment ? current &+ delta : (delta > current ? 0 : current - delta)
         var digits = DecimalDigits(result)
@@ -150,7 +153,7 @@ extension Store {
         }
         if inPlace { fresh.header.status = existing.header.status & Item.Status.inPlaceBits }
         guard replace(existing, with: fresh, hash: hash, in: shard, rules) == .stored else { return (.outOfMemory, nil) }
-        return (.value(result, cas: fresh.header.cas, exptime: previousExptime, created: false), fresh)
+        return (.value(result, cas: clientCAS(fresh), exptime: previousExptime, created: false), fresh)
     }
 
     /// `me`: what memcached's debug line shows about the live item under `key`, without
@@ -164,10 +167,11 @@ extension Store {
         guard let item = shard.find(key, hash: hash, rules).live else { return nil }
         let header = item.header
         // memcached's item: a 48-byte header, the key and a NUL, the value and CRLF, 4 bytes of
-        // client flags when they are not 0, and the 8-byte CAS.
-        let size = 48 + Int(header.keyCount) + 1 + Int(header.valueCount) + 2 + (header.flags == 0 ? 0 : 4) + 8
+        // client flags when they are not 0, and the 8-byte CAS unless -C left it out.
+        let size = 48 + Int(header.keyCount) + 1 + Int(header.valueCount) + 2 + (header.flags == 0 ? 0 : 4)
+            + (configuration.casEnabled ? 8 : 0)
         return MetaDebugSnapshot(
-            exptime: header.exptime, lastAccess: header.lastAccess, cas: header.cas,
+            exptime: header.exptime, lastAccess: header.lastAccess, cas: clientCAS(item),
             fetched: header.status & Item.Status.fetched != 0,
             binaryKey: header.status & Item.Status.binaryKey != 0, memcachedSize: size)
     }

@@ -67,6 +67,13 @@ public final class Store: @unchecked Sendable {
         casSequence.next()
     }
 
+    /// `item`'s CAS as clients see it: 0 when CAS is off (`-C`), as memcached reports an item
+    /// without the CAS field. Call under the item's shard lock (or on an unlinked item).
+    @inline(__always)
+    func clientCAS(_ item: Item) -> UInt64 {
+        configuration.casEnabled ? item.header.cas : 0
+    }
+
     // MARK: - Reads
 
     /// The live item with `key`, bumped in its LRU; with `newExptime`, its exptime is updated too
@@ -166,7 +173,8 @@ public final class Store: @unchecked Sendable {
             if existing == nil { return (.notStored, nil) }
         case .cas:
             guard let existing else { return (.notFound, nil) }
-            if existing.header.cas != casUnique { return (.exists, nil) }
+            // memcached with -C: a `cas` never matches an existing item, whatever the unique.
+            if !configuration.casEnabled || existing.header.cas != casUnique { return (.exists, nil) }
         case .append, .prepend:
             guard let existing else { return (.notStored, nil) }
             fresh = combine(existing, with: value, key: key, prepend: verb == .prepend)

@@ -8,6 +8,10 @@ public struct StoreConfiguration: Sendable {
     public var shardCount: Int
     /// Seconds a stale copy (expired or soft-invalidated) is kept for `lockgen`.
     public var staleTTL: UInt32
+    /// Whether clients see CAS uniques (memcached's `-C` turns this off): when off, replies
+    /// carry 0 and client compares behave as against memcached's CAS-less items. Items keep
+    /// their internal sequence number either way (soft invalidation orders by it).
+    public var casEnabled: Bool
     /// Decides whether an item of this shape is within the item size limit; used when append or
     /// prepend grows a value.
     public var itemFits: @Sendable (_ keyCount: Int, _ flags: UInt32, _ valueCount: Int) -> Bool
@@ -18,6 +22,7 @@ public struct StoreConfiguration: Sendable {
         evictionEnabled: Bool = true,
         shardCount: Int = 64,
         staleTTL: UInt32 = 60,
+        casEnabled: Bool = true,
         itemFits: @escaping @Sendable (Int, UInt32, Int) -> Bool = { _, _, count in count <= 1024 * 1024 }
     ) {
         precondition(shardCount > 0 && shardCount & (shardCount - 1) == 0, "shardCount must be a power of two")
@@ -25,6 +30,7 @@ public struct StoreConfiguration: Sendable {
         self.evictionEnabled = evictionEnabled
         self.shardCount = shardCount
         self.staleTTL = staleTTL
+        self.casEnabled = casEnabled
         self.itemFits = itemFits
     }
 }

@@ -172,7 +172,8 @@ extension Connection {
         // Only fields fixed before the item was linked are read: no shard lock is held here.
         let length = item.valueLength
         let flags = item.clientFlags
-        let cas: UInt64? = withCAS ? item.casUnique : nil
+        // Under -C memcached's items have no CAS field and every VALUE line shows 0.
+        let cas: UInt64? = withCAS ? (state.reportsCAS ? item.casUnique : 0) : nil
         if length <= Self.copyThreshold {
             output.write(maximum: ReplyEncoding.maximumValueLineLength + length + 2) { target in
                 let written = ReplyEncoding.writeValueLine(key: key, flags: flags, length: length, cas: cas, into: target)

@@ -36,6 +36,9 @@ public final class ServerState: Sendable {
     public let clock: ServerClock
     /// Parser limits derived from the configuration.
     public let parserLimits: TextParser.Limits
+    /// Whether replies show items' CAS uniques (not under `-C`): read per VALUE line, so kept
+    /// here rather than fetched from ``configuration`` each time.
+    let reportsCAS: Bool
     /// Logging.
     public let logger: Logger
     /// Current verbosity (`-v`, the `verbosity` command, a reload).
@@ -68,11 +71,13 @@ public final class ServerState: Sendable {
         var limits = TextParser.Limits()
         limits.itemSizeLimit = configuration.itemSizeLimit
         self.parserLimits = limits
+        self.reportsCAS = configuration.casEnabled
         let itemLimits = limits
         let storeConfiguration = StoreConfiguration(
             memoryLimit: configuration.memoryLimitBytes,
             evictionEnabled: configuration.evictionEnabled,
             shardCount: configuration.shardCount,
+            casEnabled: configuration.casEnabled,
             itemFits: { keyCount, flags, valueCount in
                 itemLimits.itemFits(keyLength: keyCount, flags: flags, valueLength: valueCount)
             })

@@ -109,7 +109,7 @@ struct StatsReport {
             ("shutdown_command", "no"),
             ("num_threads", String(configuration.threads)),
             ("reqs_per_event", String(configuration.requestsPerEvent)),
-            ("cas_enabled", "yes"),
+            ("cas_enabled", configuration.casEnabled ? "yes" : "no"),
             ("tcp_backlog", String(configuration.backlog)),
             ("binding_protocol", "ascii"),
             ("item_size_max", String(configuration.itemSizeLimit)),

@@ -1,22 +1,30 @@
-/// memcached's `-o name=value[,name=value...]`: the names dogpiled implements are rows of the
-/// settings table with an `extendedOption`; any other name is refused with the list of known
-/// ones, never ignored (a drop-in must not silently run without a setting it was given).
+/// memcached's `-o name[=value][,name[=value]...]`: a name that is a row of the settings table
+/// (`idle_timeout`) sets it; every other name memcached 1.6.18 accepts is in
+/// ``MemcachedExtendedOptions``, which implements, notes or refuses it; any other name is
+/// refused, as memcached refuses it ("Illegal suboption"). Nothing is silently ignored.
 public enum ExtendedOptions {
-    /// Applies every `-o` argument in order.
-    public static func apply(_ arguments: [String], to configuration: inout ServerConfiguration) throws(SettingError) {
+    /// Applies every `-o` argument in order. Returns one notice per option given that has no
+    /// effect (each once, however often given), for the start-up log.
+    @discardableResult
+    public static func apply(_ arguments: [String], to configuration: inout ServerConfiguration) throws(SettingError) -> [String] {
+        var notices: [String] = []
         for argument in arguments {
             for item in argument.split(separator: ",", omittingEmptySubsequences: true) {
-                let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+                let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 let name = parts[0].trimmingSpaces
-                guard let setting = Settings.extendedOption(name) else {
-                    let known = Settings.all.compactMap(\.extendedOption).joined(separator: ", ")
-                    throw SettingError(setting: "-o \(name)", message: "not supported by dogpiled (supported: \(known))")
+                let value = parts.count == 2 ? parts[1] : nil
+                if let setting = Settings.extendedOption(name) {
+                    guard let value else { throw SettingError(setting: "-o \(name)", message: "needs a value: -o \(name)=N") }
+                    try setting.apply(flag: value, as: "-o \(name)", to: &configuration)
+                } else if let option = MemcachedExtendedOptions.named(name) {
+                    if let notice = try option.apply(value, to: &configuration), !notices.contains(notice) {
+                        notices.append(notice)
+                    }
+                } else {
+                    throw SettingError(setting: "-o \(name)", message: "unknown or unsupported option (memcached 1.6.18 says 'Illegal suboption'; see docs/compatibility.md#options)")
                 }
-                guard parts.count == 2 else {
-                    throw SettingError(setting: "-o \(name)", message: "needs a value: -o \(name)=N")
-                }
-                try setting.apply(flag: parts[1], as: "-o \(name)", to: &configuration)
             }
         }
+        return notices
     }
 }

@@ -24,6 +24,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var itemSizeLimit: Int = 1024 * 1024
     /// Whether to evict when memory is full (`-M` turns this off).
     public var evictionEnabled: Bool = true
+    /// Whether clients see CAS uniques (`-C` turns this off, as memcached's `--disable-cas`):
+    /// when off, every reply carries CAS 0, `cas` and `ms C` never match, `md`/`ma` match only
+    /// `C0`. Items still keep their internal sequence number, which region invalidation orders by.
+    public var casEnabled: Bool = true
     /// Requests handled per read event before other connections get a turn (`-R`).
     public var requestsPerEvent: Int = 20
     /// Listen backlog (`-b`).

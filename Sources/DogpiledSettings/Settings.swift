@@ -29,6 +29,7 @@ public enum Settings {
                 read: { .integer($0.itemSizeLimit) },
                 write: { if case .integer(let bytes) = $1 { $0.itemSizeLimit = bytes } }),
         boolean("evictions", flags: [], "evict when memory is full (-M turns this off)", \.evictionEnabled),
+        boolean("cas_enabled", flags: [], "clients see CAS uniques (-C turns this off)", \.casEnabled),
         integer("requests_per_event", flags: ["-R", "--max-reqs-per-event"], 1...1_000_000, nil, .restart,
                 "requests per read event before yielding", \.requestsPerEvent),
         Setting("backlog", flags: ["-b", "--listen-backlog"], .integer(1...65535, unit: nil), .restart, "listen backlog",

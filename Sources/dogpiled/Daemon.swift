@@ -16,6 +16,8 @@ struct Daemon {
     let configuration: ServerConfiguration
     let configPath: String?
     let user: String?
+    /// memcached's process flags (`-d`, `-k`, `-r`) and the notices of flags without effect.
+    let process: ProcessOptions
     /// Resolves the settings again (for SIGHUP), with the same precedence as at start-up.
     let resolve: () throws -> ServerConfiguration
 
@@ -26,8 +28,26 @@ struct Daemon {
             printError(error.description)
             throw ExitCode(error.status)
         }
+        var reportReady: () -> Void = {}
+        if process.daemonize {
+            do {
+                reportReady = try ProcessControl.daemonize(keepDirectory: process.maximizeCoreFile, keepOutput: configuration.verbosity > 0)
+            } catch {
+                printError(error.description)
+                throw ExitCode(71)
+            }
+        }
         let verbosity = Verbosity(configuration.verbosity)
         let logger = LoggerSetup.makeLogger(verbosity: verbosity)
+        for notice in process.notices { logger.notice("\(notice)") }
+        if process.maximizeCoreFile {
+            do {
+                try ProcessControl.maximizeCoreFileLimit()
+            } catch {
+                printError(error.description)
+                throw ExitCode(71)
+            }
+        }
         do {
             if let raised = try DescriptorLimit.ensure(configuration) {
                 logger.notice("raised the open-files limit to fit -c", metadata: [
@@ -55,6 +75,14 @@ struct Daemon {
             }
             if getuid() != 0 { logger.info("running as \(user)") }
         }
+        if process.lockMemory {
+            do {
+                try ProcessControl.lockMemory(memoryLimitBytes: configuration.memoryLimitBytes)
+            } catch {
+                printError(error.description)
+                throw ExitCode(71)
+            }
+        }
         if let path = configuration.pidFile {
             do {
                 try PidFile.write(to: path)
@@ -71,6 +99,7 @@ struct Daemon {
                 "ports": "\(server.boundPorts.map(String.init).joined(separator: ","))",
             ])
             notifier.send("READY=1\nSTATUS=accepting connections\nMAINPID=\(getpid())")
+            reportReady()
         }
         server.onStopping = { notifier.send("STOPPING=1") }
         server.onReload = {

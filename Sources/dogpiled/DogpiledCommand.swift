@@ -26,8 +26,8 @@ struct DogpiledCommand: ParsableCommand {
     @Option(name: [.customShort("p", allowingJoined: true), .customLong("port")], help: "TCP port to listen on (default 11211).")
     var port: String?
 
-    @Option(name: [.customShort("l", allowingJoined: true), .customLong("listen")], help: "Interface(s) to listen on, comma separated (default 127.0.0.1).")
-    var listen: String?
+    @Option(name: [.customShort("l", allowingJoined: true), .customLong("listen")], help: "Interface(s) to listen on, comma separated or -l repeated (default 127.0.0.1).")
+    var listen: [String] = []
 
     @Option(name: [.customShort("s", allowingJoined: true), .customLong("unix-socket")], help: "Unix socket path to listen on (disables TCP).")
     var unixSocket: String?
@@ -65,17 +65,47 @@ struct DogpiledCommand: ParsableCommand {
     @Option(name: [.customShort("u", allowingJoined: true), .customLong("user")], help: "When started as root, switch to this user after binding.")
     var user: String?
 
-    @Flag(name: [.customShort("v")], help: "Verbose (-v) or very verbose (-vv).")
+    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Verbose (-v) or very verbose (-vv; -vvv is -vv).")
     var verbose: Int
 
-    @Option(name: [.customShort("o", allowingJoined: true), .customLong("extended")], help: "memcached extended options, name=value[,name=value]: idle_timeout=SECONDS (others are refused).")
+    @Option(name: [.customShort("o", allowingJoined: true), .customLong("extended")], help: "memcached extended options, name[=value][,...]: idle_timeout and read_buf_mem_limit work, slab/LRU/hash tuning is accepted without effect, ext_* and proxy_* are refused (docs/compatibility.md#options).")
     var extended: [String] = []
 
     @Option(name: [.customShort("B", allowingJoined: true), .customLong("protocol")], help: "Protocol: ascii or auto (binary is not supported).")
     var bindingProtocol: String = "ascii"
 
-    @Flag(name: [.customShort("d"), .customLong("daemon")], help: "Not supported: run dogpiled in the foreground (e.g. under systemd).")
+    @Flag(name: [.customShort("d"), .customLong("daemon")], help: "Run in the background (the command returns once dogpiled serves, or fails with its status).")
     var daemonize = false
+
+    @Flag(name: [.customShort("C"), .customLong("disable-cas")], help: "Disable CAS: replies carry CAS 0 and compare-and-swap never matches.")
+    var disableCAS = false
+
+    @Flag(name: [.customShort("k"), .customLong("lock-memory")], help: "Lock all memory (mlockall); start-up fails if it cannot.")
+    var lockMemory = false
+
+    @Flag(name: [.customShort("r"), .customLong("enable-coredumps")], help: "Raise the core file limit as far as allowed.")
+    var enableCoredumps = false
+
+    @Flag(name: [.customShort("L"), .customLong("enable-largepages")], help: "Accepted without effect (no preallocated item arena).")
+    var enableLargePages = false
+
+    @Option(name: [.customShort("f", allowingJoined: true), .customLong("slab-growth-factor")], help: "Accepted without effect (no slab classes); must be above 1.")
+    var slabGrowthFactor: String?
+
+    @Option(name: [.customShort("n", allowingJoined: true), .customLong("slab-min-size")], help: "Accepted without effect (no slab classes); must be above 0.")
+    var slabMinSize: String?
+
+    @Option(name: [.customShort("N", allowingJoined: true), .customLong("napi-ids")], help: "Accepted without effect (no NAPI-ID steering); 1 to -t.")
+    var napiIDs: String?
+
+    @Option(name: [.customShort("e", allowingJoined: true), .customLong("memory-file")], help: "Refused: warm restart from a memory file is not supported.")
+    var memoryFile: String?
+
+    @Flag(name: [.customShort("S"), .customLong("enable-sasl")], help: "Refused: SASL is not supported.")
+    var enableSASL = false
+
+    @Flag(name: [.customShort("i"), .customLong("license")], help: "Print license information and exit.")
+    var printLicense = false
 
     @Option(name: .customLong("region"), help: "Declare a region: NAME:memory=64m,exptime=0,stale_ttl=60,lock_wait_ms=5000 (repeatable).")
     var region: [String] = []
@@ -113,18 +143,29 @@ struct DogpiledCommand: ParsableCommand {
     @Option(name: .customLong("check-config"), help: "Validate this TOML file and exit (non-zero on any error).")
     var checkConfig: String?
 
-    @Flag(name: [.customShort("V")], help: "Print the version and exit.")
+    @Flag(name: [.customShort("V"), .customLong("version")], help: "Print the version and exit.")
     var printVersion = false
 
     mutating func validate() throws {
-        guard udpPort == 0 else { throw ValidationError("UDP is not supported; use -U 0") }
-        guard !daemonize else { throw ValidationError("-d/--daemon is not supported: run dogpiled in the foreground, e.g. under systemd (see systemd/dogpiled.service)") }
-        guard ["ascii", "auto"].contains(bindingProtocol) else { throw ValidationError("-B \(bindingProtocol): only the ascii protocol is supported") }
+        guard udpPort == 0 else { throw ValidationError("-U \(udpPort): UDP is not supported (memcached 1.6 has it off by default too); use -U 0") }
+        guard ["ascii", "auto"].contains(bindingProtocol) else {
+            throw ValidationError("-B \(bindingProtocol): only the ascii (text and meta) protocol is supported; memcached's binary protocol is deprecated and not implemented")
+        }
+        if memoryFile != nil {
+            throw ValidationError("-e/--memory-file is not supported: dogpiled cannot restart warm from a memory file (its items live in the process heap, not in one mappable arena)")
+        }
+        if enableSASL {
+            throw ValidationError("-S/--enable-sasl is not supported: SASL needs memcached's binary protocol, which dogpiled does not implement")
+        }
     }
 
     func run() throws {
         if printVersion {
             print("dogpiled \(ServerState.version)")
+            return
+        }
+        if printLicense {
+            print(Self.licenseText)
             return
         }
         if let checkConfig {
@@ -146,10 +187,34 @@ struct DogpiledCommand: ParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
-        let command = self
-        try Daemon(configuration: configuration, configPath: config, user: user) {
+        let process: ProcessOptions
+        do {
+            process = try processOptions()
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        var command = self
+        // -d moves to / once serving: a reload must still find a relative --config.
+        if daemonize, let config, !config.hasPrefix("/") { command.config = Self.absolute(config) }
+        var running = configuration
+        if daemonize, let path = running.pidFile, !path.hasPrefix("/") {
+            running.pidFile = Self.absolute(path)
+            command.pidfile = running.pidFile
+        }
+        try Daemon(configuration: running, configPath: command.config, user: user, process: process) {
             try command.effectiveConfiguration()
         }.run()
+    }
+
+    /// Every `-l` given, joined; an address given again is dropped, as memcached skips an `-l`
+    /// its list already holds.
+    var listenArgument: String? {
+        var addresses: [String] = []
+        for address in listen.flatMap({ $0.split(separator: ",").map(String.init) }) where !addresses.contains(address) {
+            addresses.append(address)
+        }
+        return addresses.isEmpty ? nil : addresses.joined(separator: ",")
     }
 
     /// Defaults, then the config file, then the flags given, each checked by its row of the
@@ -158,7 +223,7 @@ struct DogpiledCommand: ParsableCommand {
         var configuration = ServerConfiguration()
         if let config { try ConfigurationFile.load(path: config).apply(to: &configuration) }
         let given: [(String, String?)] = [
-            ("-p", port), ("-l", listen), ("-s", unixSocket), ("-a", unixMask), ("-t", threads),
+            ("-p", port), ("-l", listenArgument), ("-s", unixSocket), ("-a", unixMask), ("-t", threads),
             ("-c", connLimit), ("-m", memoryLimit), ("-I", maxItemSize), ("-R", maxReqsPerEvent),
             ("-b", listenBacklog), ("--max-locks", maxLocks), ("--lock-wait-ms", lockWaitMs), ("-P", pidfile),
             ("--tcp-keepalive", tcpKeepalive), ("--tcp-keepalive-idle", tcpKeepaliveIdle),
@@ -172,29 +237,11 @@ struct DogpiledCommand: ParsableCommand {
         if let idleTimeout { try ExtendedOptions.apply(["idle_timeout=\(idleTimeout)"], to: &configuration) }
         try ExtendedOptions.apply(extended, to: &configuration)
         if disableEvictions { configuration.evictionEnabled = false }
+        if disableCAS { configuration.casEnabled = false }
         if verbose > 0 { configuration.verbosity = min(verbose, 2) }
         if !region.isEmpty { configuration.regions = try region.map(RegionSettingsTable.parse(argument:)) }
         try ConfigurationCheck.validate(configuration)
         return configuration
-    }
-}
-
-extension DogpiledCommand {
-    /// `-o idle_timeout=N` (memcached's name), the one `-o` option dogpiled knows; any other is
-    /// refused.
-    func idleTimeoutOption() throws -> Int? {
-        var idleTimeout: Int?
-        for option in extended.flatMap({ $0.split(separator: ",") }) {
-            let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, parts[0] == "idle_timeout" else {
-                throw ValidationError("-o \(option): not supported (only idle_timeout=N)")
-            }
-            guard let seconds = Int(parts[1]), seconds >= 0, seconds <= 86_400 * 365 else {
-                throw ValidationError("-o idle_timeout=\(parts[1]): must be a number of seconds from 0 to 31536000")
-            }
-            idleTimeout = seconds
-        }
-        return idleTimeout
     }
 }
 

@@ -13,6 +13,7 @@ enum EffectiveSettings {
             "max_connections": "\(configuration.maxConnections)",
             "item_size_max": "\(configuration.itemSizeLimit)",
             "evictions": "\(configuration.evictionEnabled)",
+            "cas_enabled": "\(configuration.casEnabled)",
             "max_locks": "\(configuration.maxLocks)",
             "lock_wait_ms": "\(configuration.lockWaitMilliseconds)",
             "idle_timeout": "\(configuration.idleTimeoutSeconds)",

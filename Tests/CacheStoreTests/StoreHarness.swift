@@ -22,13 +22,13 @@ final class TestStore: @unchecked Sendable {
     let store: Store
 
     init(memoryLimit: Int = 64 * 1024 * 1024, evictionEnabled: Bool = true, shardCount: Int = 64,
-         staleTTL: UInt32 = 0,
+         staleTTL: UInt32 = 0, casEnabled: Bool = true,
          itemFits: @escaping @Sendable (Int, UInt32, Int) -> Bool = { _, _, count in count <= 1024 * 1024 }) {
         clock = ServerClock(unixNow: TestStore.startTime)
         store = Store(
             configuration: StoreConfiguration(
                 memoryLimit: memoryLimit, evictionEnabled: evictionEnabled, shardCount: shardCount,
-                staleTTL: staleTTL, itemFits: itemFits),
+                staleTTL: staleTTL, casEnabled: casEnabled, itemFits: itemFits),
             clock: clock)
     }
 

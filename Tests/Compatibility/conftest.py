@@ -56,8 +56,9 @@ def memcached_path() -> str | None:
     return "/usr/bin/memcached" if os.path.exists("/usr/bin/memcached") else None
 
 
-def reference_command(port: int) -> list[str]:
-    """memcached command line; skips the calling test if memcached is missing."""
+def reference_command(port: int, extra: tuple[str, ...] = ()) -> list[str]:
+    """memcached command line (plus server flags ``extra``, e.g. ``("-C",)``); skips the
+    calling test if memcached is missing."""
     path = memcached_path()
     if path is None:
         pytest.skip("reference memcached not found (install Debian's memcached "
@@ -65,7 +66,7 @@ def reference_command(port: int) -> list[str]:
     cmd = [path]
     if os.geteuid() == 0:
         cmd += ["-u", "root"]
-    cmd += ["-l", HOST, "-p", str(port), "-U", "0", "-t", "2", "-m", "64"]
+    cmd += ["-l", HOST, "-p", str(port), "-U", "0", "-t", "2", "-m", "64", *extra]
     return cmd
 
 
@@ -80,11 +81,12 @@ def dogpiled_path() -> str | None:
     return None
 
 
-def candidate_command(port: int) -> list[str]:
-    """dogpiled command line (or DOGPILED_CMD); FAILS the test if missing."""
+def candidate_command(port: int, extra: tuple[str, ...] = ()) -> list[str]:
+    """dogpiled command line (or DOGPILED_CMD) plus server flags ``extra``; FAILS the test if
+    missing."""
     custom = os.environ.get("DOGPILED_CMD")
     if custom:
-        return [a.replace("{port}", str(port)) for a in shlex.split(custom)]
+        return [a.replace("{port}", str(port)) for a in shlex.split(custom)] + list(extra)
     path = dogpiled_path()
     if path is None or not os.path.exists(path):
         pytest.fail(
@@ -96,7 +98,7 @@ def candidate_command(port: int) -> list[str]:
     # As root, dogpiled (like memcached) refuses to start without -u; -u root says so.
     if os.geteuid() == 0:
         cmd += ["-u", "root"]
-    return cmd
+    return cmd + list(extra)
 
 
 # --------------------------------------------------------------------------
@@ -369,11 +371,12 @@ class RawClient:
 
 @pytest.fixture
 def reference_factory():
-    """Call to start a fresh memcached; all are stopped at teardown."""
+    """Call (with optional server flags, e.g. ``make("-C")``) to start a fresh memcached; all
+    are stopped at teardown."""
     started: list[Server] = []
 
-    def make() -> Server:
-        s = Server("memcached", reference_command)
+    def make(*extra: str) -> Server:
+        s = Server("memcached", lambda port: reference_command(port, extra))
         started.append(s)
         return s.start()
     yield make
@@ -383,11 +386,12 @@ def reference_factory():
 
 @pytest.fixture
 def candidate_factory():
-    """Call to start a fresh dogpiled (or DOGPILED_CMD); stopped at teardown."""
+    """Call (with optional server flags, as reference_factory) to start a fresh dogpiled (or
+    DOGPILED_CMD); stopped at teardown."""
     started: list[Server] = []
 
-    def make() -> Server:
-        s = Server("dogpiled", candidate_command)
+    def make(*extra: str) -> Server:
+        s = Server("dogpiled", lambda port: candidate_command(port, extra))
         started.append(s)
         return s.start()
     yield make

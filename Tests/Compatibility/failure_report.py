@@ -17,13 +17,19 @@ def describe_units(batch: Batch) -> str:
                      for u in batch.units)
 
 
-def shrink(batches: list[Batch], deadline: float) -> tuple[list[Batch], Mismatch | None]:
+def shrink(batches: list[Batch], deadline: float, extra: tuple[str, ...] = ()) -> tuple[list[Batch], Mismatch | None]:
     """Greedy delta-debugging on the batches before the failing one, each try on
-    fresh servers.  Returns (minimal batches, mismatch on them) or the input and
-    None if the failure does not reproduce on fresh servers."""
+    fresh servers (both started with the server flags ``extra``).  Returns (minimal
+    batches, mismatch on them) or the input and None if the failure does not
+    reproduce on fresh servers."""
+
+    def servers():
+        return (Server("memcached", lambda port: reference_command(port, extra)),
+                Server("dogpiled", lambda port: candidate_command(port, extra)))
 
     def attempt(bs):
-        with Server("memcached", reference_command) as rs, Server("dogpiled", candidate_command) as cs:
+        reference, candidate = servers()
+        with reference as rs, candidate as cs:
             return run_stream(rs, cs, bs)
 
     m = attempt(batches)
@@ -59,7 +65,8 @@ def shrink(batches: list[Batch], deadline: float) -> tuple[list[Batch], Mismatch
             else:
                 ui += 1
         bi += 1
-    with Server("memcached", reference_command) as rs, Server("dogpiled", candidate_command) as cs:
+    reference, candidate = servers()
+    with reference as rs, candidate as cs:
         final = run_stream(rs, cs, cur, keep_history=True)
     return cur, final or m
 

@@ -212,10 +212,51 @@ def test_scripted_edge_cases(name, reference_factory, candidate_factory):
 
 @pytest.mark.parametrize("seed", seeds())
 def test_differential(seed, reference_factory, candidate_factory):
-    disabled = {cat for cat, _reason in DELIBERATE_DEVIATIONS}
+    differential(seed, reference_factory, candidate_factory, ())
+
+
+# Server flags both servers are started with, and the command categories left out under them.
+# -C (--disable-cas): every CAS is 0, cas never matches. Without CAS, memcached 1.6.18 tells
+# flushed items by their store second alone (item_is_flushed: it->time <= oldest_live), so an
+# item stored in the same second after a flush_all is invisible until the clock ticks: timing,
+# which this test steers around; dogpiled still orders by its internal sequence (docs).
+SERVER_FLAG_VARIANTS = {"disable_cas": (("-C",), {"flush_all"})}
+
+# The same flows under -C, pinned command by command (memcached 1.6.18 measured).
+SCRIPTS_WITHOUT_CAS = [
+    b"set a 0 0 1\r\nx\r\n", b"gets a\r\n", b"cas a 0 0 1 0\r\ny\r\n", b"cas a 0 0 1 5\r\nz\r\n",
+    b"cas b 0 0 1 0\r\nq\r\n", b"mg a c v\r\n", b"ms a 1 C0\r\nw\r\n", b"ms a 1 C7 c\r\nv\r\n",
+    b"ms a 1 c\r\nu\r\n", b"ms a 1 MA C0 c\r\nq\r\n", b"ms a 1 MA C3\r\nq\r\n", b"ms a 1 I C0\r\nq\r\n",
+    b"md a C1\r\n", b"md a C0 q\r\nmn\r\n", b"set n 0 0 1\r\n5\r\n", b"ma n C0 v c\r\n", b"ma n C1 v c\r\n",
+    b"incr n 1\r\n", b"gets n\r\n", b"ma q N0 J5 v c\r\n", b"me n\r\n", b"gats 0 a n\r\n",
+    b"mg n c v s f t k O12 h l\r\n",
+]
+
+
+def test_scripted_without_cas(reference_factory, candidate_factory):
+    batches = [Batch([Unit([b], frozenset(), index=i)], index=i) for i, b in enumerate(SCRIPTS_WITHOUT_CAS)]
+    m = run_stream(reference_factory("-C"), candidate_factory("-C"), batches)
+    if m is not None:
+        pytest.fail(f"-C, step {m.batch.index}: {m.why}\n"
+                    f"sent      : {pyrepr(m.sent_ref, 300)}\n"
+                    f"memcached : {pyrepr(m.ref_norm, 1500)}\n"
+                    f"dogpiled  : {pyrepr(m.cand_norm, 1500)}", pytrace=False)
+
+
+@pytest.mark.parametrize("variant", sorted(SERVER_FLAG_VARIANTS))
+@pytest.mark.parametrize("seed", list(range(_env_int("DIFF_VARIANT_SEEDS", 3))))
+def test_differential_with_server_flags(variant, seed, reference_factory, candidate_factory):
+    flags, left_out = SERVER_FLAG_VARIANTS[variant]
+    differential(seed, reference_factory, candidate_factory, flags, left_out)
+
+
+def differential(seed, reference_factory, candidate_factory, extra: tuple[str, ...], left_out=frozenset()):
+    """One seeded stream to memcached and dogpiled, both started with server flags `extra`,
+    without the command categories `left_out`."""
+    disabled = {cat for cat, _reason in DELIBERATE_DEVIATIONS} | set(left_out)
     batches = Generator(seed, disabled).batches(N_COMMANDS)
-    ref_server = reference_factory()
-    cand_server = candidate_factory()
+    ref_server = reference_factory(*extra)
+    cand_server = candidate_factory(*extra)
     m = run_stream(ref_server, cand_server, batches)
     if m is None:
         return
@@ -230,7 +271,7 @@ def test_differential(seed, reference_factory, candidate_factory):
         note = "not shrunk: dogpiled timed out (every attempt would wait for it again)"
     else:
         try:
-            minimal, mm = shrink(batches[: m.batch.index + 1], time.monotonic() + 30)
+            minimal, mm = shrink(batches[: m.batch.index + 1], time.monotonic() + 30, extra)
             note = (f"shrunk to {len(minimal)} of {m.batch.index + 1} batches, reproduced on fresh servers"
                     if mm else "did NOT reproduce on fresh servers (timing dependent?), not shrunk")
         except Exception as e:  # never hide the real failure behind a shrink problem
@@ -250,6 +291,7 @@ def test_differential(seed, reference_factory, candidate_factory):
         f"dogpiled  : {pyrepr(m.cand_norm, 1500)}",
         first_difference(m.ref_norm, m.cand_norm),
         f"transcript ({note}): {path}",
+        f"server flags: {' '.join(extra) or '(none)'}",
         f"rerun: DIFF_SEED_LIST={seed} pytest Tests/Compatibility/test_differential.py",
     ]
     pytest.fail("\n".join(msg), pytrace=False)

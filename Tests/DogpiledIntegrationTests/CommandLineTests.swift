@@ -27,7 +27,8 @@ struct CommandLineTests {
     }
 
     @Test("unsupported or malformed flags exit non-zero with a message on stderr", arguments: [
-        ["-d"], ["-o", "foo"], ["-U", "1"], ["-B", "binary"], ["-t", "0"], ["-p", "70000"],
+        ["-S"], ["-e", "/tmp/dogpiled-memory-file"], ["-o", "ext_path=/tmp/x:1g"], ["-o", "hashpower=5"],
+        ["-f", "1"], ["-o", "foo"], ["-U", "1"], ["-B", "binary"], ["-t", "0"], ["-p", "70000"],
         ["-I", "2k", "-m", "0"], ["-I", "512"], ["-a", "9z"], ["--no-such-flag"], ["-m", "banana"],
     ])
     func badFlag(arguments: [String]) throws {

@@ -92,17 +92,36 @@ struct SettingsTableTests {
         #expect(throws: SettingError.self) { try RegionSettingsTable.apply(key: "beta", file: .string("1"), to: &settings) }
     }
 
-    @Test("-o takes idle_timeout, alone or in a comma list; other names are refused")
+    @Test("-o takes idle_timeout, alone or in a comma list; bad values and unknown names are refused")
     func extendedOptions() throws {
         var configuration = ServerConfiguration()
         try ExtendedOptions.apply(["idle_timeout=30"], to: &configuration)
         #expect(configuration.idleTimeoutSeconds == 30)
         try ExtendedOptions.apply(["idle_timeout=5,idle_timeout=7"], to: &configuration)
         #expect(configuration.idleTimeoutSeconds == 7)
-        #expect(throws: SettingError.self) { try ExtendedOptions.apply(["modern"], to: &configuration) }
-        #expect(throws: SettingError.self) { try ExtendedOptions.apply(["idle_timeout=5,hashpower=20"], to: &configuration) }
+        #expect(throws: SettingError.self) { try ExtendedOptions.apply(["lru_segmented"], to: &configuration) }
+        #expect(throws: SettingError.self) { try ExtendedOptions.apply(["idle_timeout=5,hashpower=5"], to: &configuration) }
         #expect(throws: SettingError.self) { try ExtendedOptions.apply(["idle_timeout"], to: &configuration) }
         #expect(throws: SettingError.self) { try ExtendedOptions.apply(["idle_timeout=-1"], to: &configuration) }
+    }
+
+    @Test("memcached's other -o names: noted once without effect, mapped, or refused with the reason")
+    func memcachedExtendedOptions() throws {
+        var configuration = ServerConfiguration()
+        let notices = try ExtendedOptions.apply(["modern,hashpower=20,modern", "slab_automove"], to: &configuration)
+        #expect(notices.count == 3)
+        #expect(notices.first == "-o modern has no effect in dogpiled: memcached 1.6.18's 'modern' changes nothing either")
+        #expect(configuration == ServerConfiguration(), "an option without effect changes nothing")
+        try ExtendedOptions.apply(["read_buf_mem_limit=32"], to: &configuration)
+        #expect(configuration.inputBufferLimitBytes == 32 << 20)
+        #expect {
+            try ExtendedOptions.apply(["ext_path=/tmp/x:1g"], to: &configuration)
+        } throws: { error in
+            (error as? SettingError)?.message.hasPrefix("extstore") == true
+        }
+        let names = MemcachedExtendedOptions.all.map(\.name)
+        #expect(Set(names).count == names.count)
+        #expect(Set(names).isDisjoint(with: Settings.all.compactMap(\.extendedOption)))
     }
 
     @Test("the reload plan names every changed restart-only setting with both values")
