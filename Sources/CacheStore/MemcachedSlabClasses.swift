@@ -16,6 +16,9 @@ public enum MemcachedSlabClasses {
         return sizes
     }()
 
+    /// The number of classes (memcached's `power_largest`); ids run from 1 to this.
+    public static var count: Int { sizes.count }
+
     /// The class of an item of `total` bytes (memcached's `ITEM_ntotal`); items larger than
     /// the largest chunk are chunked by memcached and reported in the largest class.
     public static func classID(forTotal total: Int) -> Int {

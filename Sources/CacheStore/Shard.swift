@@ -244,6 +244,36 @@ final class Shard {
         return freed
     }
 
+    /// Calls `body` with the live items of buckets `start...` in table order until `body` has
+    /// answered false (the bucket under way is still finished, so a walk resumed from the
+    /// returned bucket neither repeats nor skips an item) or the table ends; returns the bucket
+    /// to resume from, nil when the shard is done.
+    func forEachLive(fromBucket start: Int, _ policy: StalePolicy, _ body: (Item) -> Bool) -> Int? {
+        var index = start
+        while index <= bucketMask {
+            var cursor = buckets[index]
+            var more = true
+            while let reference = cursor {
+                let item = reference._withUnsafeGuaranteedRef { $0 }
+                cursor = item.header.hashNext
+                if policy.classify(item) == .live, !body(item) { more = false }
+            }
+            index += 1
+            if !more { return index <= bucketMask ? index : nil }
+        }
+        return nil
+    }
+
+    /// Calls `body` with the live items from the most recently used on, until it answers false.
+    func forEachLiveByRecency(_ policy: StalePolicy, _ body: (Item) -> Bool) {
+        var cursor = lruHead
+        while let reference = cursor {
+            let item = reference._withUnsafeGuaranteedRef { $0 }
+            cursor = item.header.lruNext
+            if policy.classify(item) == .live, !body(item) { return }
+        }
+    }
+
     /// Unlinks every item. Returns the bytes freed.
     @discardableResult
     func removeAll() -> Int {

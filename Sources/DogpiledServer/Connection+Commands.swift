@@ -50,6 +50,12 @@ extension Connection {
                 state.invalidateHard(nil)
             }
             reply("OK\r\n", unless: noreply)
+        case .flushRefused(let noreply):
+            // memcached counts a refused flush_all too.
+            stats.add(.cmdFlush)
+            reply("CLIENT_ERROR flush_all not allowed\r\n", unless: noreply)
+        case .admin(let request):
+            executeAdmin(request, buffer)
         case .verbosity(let level, let noreply):
             state.verbosity.set(Int(min(level, 2)))
             reply("OK\r\n", unless: noreply)
@@ -81,6 +87,8 @@ extension Connection {
         case .quit:
             beginClosing()
         case .stats(let arguments):
+            let words = AdminArguments(statsArguments: arguments.bytes(in: buffer))
+            if words.word(0, is: "cachedump") { return cachedump(words) }
             let report = StatsReport(state: state).render(arguments: arguments.bytes(in: buffer))
             output.append(string: report)
             if report == "RESET\r\n" { state.resetStatistics() }

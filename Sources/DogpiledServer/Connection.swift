@@ -47,6 +47,9 @@ final class Connection: EventHandler {
     /// Keys of the multi-get at the head of the input already answered, when it stopped at the
     /// output high-water; 0 when no multi-get is part-way.
     var multiGetProgress = 0
+    /// Where a `lru_crawler metadump` at the head of the input stopped at the output high-water;
+    /// nil when none is part-way.
+    var dumpCursor: DumpCursor?
     /// Draws for early recompute: cheap, and seeded per connection.
     var random: SplitMix64
     /// Whether this connection ever took part in locking (then closing must release).
@@ -178,7 +181,7 @@ final class Connection: EventHandler {
                 input.consume(consumed)
             case .command(let command, let consumed):
                 execute(command, buffer)
-                if multiGetProgress > 0 {
+                if multiGetProgress > 0 || dumpCursor != nil {
                     // A multi-get stopped at the output high-water: it runs on (from where it
                     // stopped) once the output drains, so its bytes stay in the input.
                     return .outputFull

@@ -38,6 +38,8 @@ public final class ServerState: Sendable {
     public let parserLimits: TextParser.Limits
     /// Logging.
     public let logger: Logger
+    /// What the administrative commands change at run time (memory limit, crawler, LRU tuning).
+    public let admin: AdminSettings
     /// Current verbosity (`-v`, the `verbosity` command, a reload).
     public let verbosity: Verbosity
     /// Open client connections.
@@ -67,6 +69,7 @@ public final class ServerState: Sendable {
         self.logger = logger
         var limits = TextParser.Limits()
         limits.itemSizeLimit = configuration.itemSizeLimit
+        limits.flushEnabled = configuration.flushEnabled
         self.parserLimits = limits
         let itemLimits = limits
         let storeConfiguration = StoreConfiguration(
@@ -94,6 +97,7 @@ public final class ServerState: Sendable {
         self.leases = LeaseTable(context: shared)
         self.mutexes = MutexTable(context: shared)
         self.verbosity = verbosity ?? Verbosity(configuration.verbosity)
+        self.admin = AdminSettings(memoryBytes: configuration.memoryLimitBytes)
         self.mutexLockWait = Atomic(configuration.lockWaitMilliseconds)
         self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }
         self.inputBudget = InputBufferBudget(limit: configuration.effectiveInputBufferLimit)

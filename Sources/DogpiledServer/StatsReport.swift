@@ -70,7 +70,7 @@ struct StatsReport {
             if counter == .getMisses { lines.append(("get_expired", String(storeStats.getExpired))) }
         }
         lines += [
-            ("limit_maxbytes", String(configuration.memoryLimitBytes)),
+            ("limit_maxbytes", String(state.admin.memoryLimit.load(ordering: .relaxed))),
             ("threads", String(configuration.threads)),
             ("conn_yields", String(state.total(.connYields))),
             ("output_referenced_bytes", String(OutputBuffer.referencedBytes)),
@@ -96,7 +96,7 @@ struct StatsReport {
     private func settings() -> [(String, String)] {
         let configuration = state.configuration
         return [
-            ("maxbytes", String(configuration.memoryLimitBytes)),
+            ("maxbytes", String(state.admin.memoryLimit.load(ordering: .relaxed))),
             ("maxconns", String(configuration.maxConnections)),
             ("tcpport", String(configuration.unixSocketPath == nil ? configuration.port : 0)),
             ("udpport", "0"),

@@ -211,7 +211,8 @@ class RandomCommands(RandomFields):
                               [b"flush_all", b"0", b"noreply"], [b"flush_all", b"abc"]])
         if b"noreply" in toks:
             tags.add("noreply")
-        clean = frozenset() if b"abc" in toks else frozenset([b"*"])
+        refused = b"abc" in toks or getattr(self, "flush_refused", False)
+        clean = frozenset() if refused else frozenset([b"*"])
         return Unit(self.line(toks, tags), frozenset(tags), clean=clean)
 
     def verbosity(self) -> Unit:

@@ -133,6 +133,7 @@ struct SettingsTableTests {
             case .path: .string("/elsewhere")
             case .addresses: .strings(["10.0.0.1"])
             case .octalMode: .integer(0o711)
+            case .character: .string("#")
             }
             switch changed {
             case .integer(let value) where setting.key == "unix_mask": try setting.apply(file: .string(String(value, radix: 8)), to: &fresh)
