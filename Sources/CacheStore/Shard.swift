@@ -201,6 +201,13 @@ final class Shard {
         lruTail = reference
     }
 
+    /// The last access and CAS of the LRU tail (the next item to evict), nil when empty: what
+    /// a store-wide eviction compares to pick the oldest tail across shards.
+    var tailAge: (lastAccess: UInt32, cas: UInt64)? {
+        guard let tail = lruTail else { return nil }
+        return tail._withUnsafeGuaranteedRef { ($0.header.lastAccess, $0.header.cas) }
+    }
+
     /// Evicts the least recently used item. Expired items at the tail count as reclaimed, live
     /// ones as evictions. Returns the bytes freed (0 when the shard is empty).
     func evictOldest(_ policy: StalePolicy) -> Int {

@@ -37,26 +37,30 @@ extension Store {
         }
     }
 
-    /// Sets the memory limit to `bytes`; when evictions are on, evicts least recently used
-    /// items (round robin over the shards) until the items fit. Returns the items evicted.
+    /// Sets the memory limit to `bytes`; when evictions are on, evicts until the items fit,
+    /// each time the oldest shard tail (last access, then CAS), so the store as a whole loses
+    /// its least recently used items first. Returns the items evicted.
     @discardableResult
     public func resize(to bytes: Int) -> Int {
         memoryLimit = bytes
         guard configuration.evictionEnabled else { return 0 }
         let rules = policy()
         var evicted = 0
-        var progress = true
-        while bytesUsed > bytes && progress {
-            progress = false
-            for shard in shardList where bytesUsed > bytes {
+        while bytesUsed > bytes {
+            var oldest: (shard: Shard, age: (lastAccess: UInt32, cas: UInt64))?
+            for shard in shardList {
                 shard.lock()
-                let freed = shard.evictOldest(rules)
+                let age = shard.tailAge
                 shard.unlock()
-                if freed > 0 {
-                    evicted += 1
-                    progress = true
-                }
+                guard let age else { continue }
+                if let current = oldest?.age, (current.lastAccess, current.cas) <= (age.lastAccess, age.cas) { continue }
+                oldest = (shard, age)
             }
+            guard let shard = oldest?.shard else { break }
+            shard.lock()
+            let freed = shard.evictOldest(rules)
+            shard.unlock()
+            if freed > 0 { evicted += 1 }
         }
         return evicted
     }

@@ -71,4 +71,20 @@ extension Connection {
         text += Array("END\r\n".utf8)
         text.withUnsafeBytes { output.append($0) }
     }
+
+    /// `stats detail on|off|dump`.
+    func statsDetail(_ arguments: AdminArguments) {
+        let prefixes = state.prefixStatistics
+        if arguments.word(1, is: "on") {
+            prefixes.isEnabled = true
+            output.append("OK\r\n")
+        } else if arguments.word(1, is: "off") {
+            prefixes.isEnabled = false
+            output.append("OK\r\n")
+        } else if arguments.word(1, is: "dump") {
+            prefixes.dump().withUnsafeBytes { output.append($0) }
+        } else {
+            output.append("CLIENT_ERROR usage: stats detail on|off|dump\r\n")
+        }
+    }
 }

@@ -40,6 +40,8 @@ public final class ServerState: Sendable {
     public let logger: Logger
     /// What the administrative commands change at run time (memory limit, crawler, LRU tuning).
     public let admin: AdminSettings
+    /// `stats detail`: per-prefix counters.
+    public let prefixStatistics: PrefixStatistics
     /// Current verbosity (`-v`, the `verbosity` command, a reload).
     public let verbosity: Verbosity
     /// Open client connections.
@@ -98,6 +100,8 @@ public final class ServerState: Sendable {
         self.mutexes = MutexTable(context: shared)
         self.verbosity = verbosity ?? Verbosity(configuration.verbosity)
         self.admin = AdminSettings(memoryBytes: configuration.memoryLimitBytes)
+        self.prefixStatistics = PrefixStatistics(
+            delimiter: configuration.statPrefixDelimiter, enabled: configuration.detailEnabled)
         self.mutexLockWait = Atomic(configuration.lockWaitMilliseconds)
         self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }
         self.inputBudget = InputBufferBudget(limit: configuration.effectiveInputBufferLimit)

@@ -95,8 +95,11 @@ struct StatsReport {
 
     private func settings() -> [(String, String)] {
         let configuration = state.configuration
+        let admin = state.admin
+        func yesNo(_ value: Bool) -> String { value ? "yes" : "no" }
+        func hundredths(_ bits: UInt64) -> String { Self.fixed(Double(bitPattern: bits), places: 2) }
         return [
-            ("maxbytes", String(state.admin.memoryLimit.load(ordering: .relaxed))),
+            ("maxbytes", String(admin.memoryLimit.load(ordering: .relaxed))),
             ("maxconns", String(configuration.maxConnections)),
             ("tcpport", String(configuration.unixSocketPath == nil ? configuration.port : 0)),
             ("udpport", "0"),
@@ -106,17 +109,33 @@ struct StatsReport {
             ("evictions", configuration.evictionEnabled ? "on" : "off"),
             ("domain_socket", configuration.unixSocketPath ?? "NULL"),
             ("umask", String(configuration.unixSocketMode, radix: 8)),
-            ("shutdown_command", "no"),
+            ("shutdown_command", yesNo(configuration.shutdownEnabled)),
             ("num_threads", String(configuration.threads)),
+            ("stat_key_prefix", String(UnicodeScalar(configuration.statPrefixDelimiter))),
+            ("detail_enabled", yesNo(state.prefixStatistics.isEnabled)),
             ("reqs_per_event", String(configuration.requestsPerEvent)),
             ("cas_enabled", "yes"),
             ("tcp_backlog", String(configuration.backlog)),
             ("binding_protocol", "ascii"),
             ("item_size_max", String(configuration.itemSizeLimit)),
             ("maxconns_fast", "yes"),
-            ("lru_crawler", "yes"),
-            ("flush_enabled", "yes"),
+            ("slab_reassign", "yes"),
+            ("slab_automove", String(admin.slabAutomove.load(ordering: .relaxed))),
+            ("slab_automove_ratio", hundredths(admin.slabAutomoveRatio.load(ordering: .relaxed))),
+            ("lru_crawler", yesNo(admin.crawlerEnabled.load(ordering: .relaxed))),
+            ("lru_crawler_sleep", String(admin.crawlerSleep.load(ordering: .relaxed))),
+            ("lru_crawler_tocrawl", String(admin.crawlerToCrawl.load(ordering: .relaxed))),
+            ("flush_enabled", yesNo(configuration.flushEnabled)),
+            ("dump_enabled", yesNo(configuration.dumpEnabled)),
             ("hash_algorithm", "dogpiled-multiply-fold"),
+            ("lru_maintainer_thread", "yes"),
+            ("lru_segmented", yesNo(admin.segmented.load(ordering: .relaxed))),
+            ("hot_lru_pct", String(admin.hotPercent.load(ordering: .relaxed))),
+            ("warm_lru_pct", String(admin.warmPercent.load(ordering: .relaxed))),
+            ("hot_max_factor", hundredths(admin.hotMaxFactor.load(ordering: .relaxed))),
+            ("warm_max_factor", hundredths(admin.warmMaxFactor.load(ordering: .relaxed))),
+            ("temp_lru", yesNo(admin.temporaryLRU.load(ordering: .relaxed))),
+            ("temporary_ttl", String(admin.temporaryTTL.load(ordering: .relaxed))),
             ("store_shards", String(configuration.shardCount)),
             ("idle_timeout", String(configuration.idleTimeoutSeconds)),
             ("input_buffer_limit", String(configuration.effectiveInputBufferLimit)),
@@ -126,6 +145,19 @@ struct StatsReport {
             ("tcp_keepalive_count", String(configuration.tcpKeepaliveProbes)),
             ("state_dir", configuration.stateDirectory ?? "NULL"),
         ]
+    }
+
+    /// `value` with `places` decimals, as C's `%.<places>f` prints it (half away from zero).
+    static func fixed(_ value: Double, places: Int) -> String {
+        guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded(.toNearestOrAwayFromZero)
+        guard scaled < 9e18 else { return String(value) }
+        let whole = Int64(scaled)
+        var fraction = String(whole % Int64(scale))
+        fraction = String(repeating: "0", count: max(0, places - fraction.count)) + fraction
+        return (value < 0 && whole != 0 ? "-" : "") + "\(whole / Int64(scale))" + (places > 0 ? "." + fraction : "")
     }
 
     /// One block per region: its budget, use and settings.
