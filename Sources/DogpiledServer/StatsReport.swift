@@ -147,17 +147,13 @@ struct StatsReport {
         ]
     }
 
-    /// `value` with `places` decimals, as C's `%.<places>f` prints it (half away from zero).
+    /// `value` printed by C's `%.<places>f` (glibc rounds the exact binary value, ties to even).
     static func fixed(_ value: Double, places: Int) -> String {
-        guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        let scaled = (abs(value) * scale).rounded(.toNearestOrAwayFromZero)
-        guard scaled < 9e18 else { return String(value) }
-        let whole = Int64(scaled)
-        var fraction = String(whole % Int64(scale))
-        fraction = String(repeating: "0", count: max(0, places - fraction.count)) + fraction
-        return (value < 0 && whole != 0 ? "-" : "") + "\(whole / Int64(scale))" + (places > 0 ? "." + fraction : "")
+        var buffer = [CChar](repeating: 0, count: 400)
+        let count = withVaList([value]) { arguments in
+            buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, "%.\(places)f", arguments) }
+        }
+        return String(decoding: buffer.prefix(max(0, min(Int(count), buffer.count - 1))).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// One block per region: its budget, use and settings.
