@@ -10,6 +10,8 @@ public final class AdminSettings: Sendable {
     public let memoryLimit: Atomic<Int>
     /// `lru_crawler enable|disable`: whether `lru_crawler crawl` and `metadump` run.
     public let crawlerEnabled = Atomic<Bool>(true)
+    /// Crawls and metadumps started (`lru_crawler_starts`).
+    public let crawlerStarts = Atomic<UInt64>(0)
     /// `lru_crawler sleep` in microseconds (reported only).
     public let crawlerSleep = Atomic<UInt32>(100)
     /// `lru_crawler tocrawl` (reported only).

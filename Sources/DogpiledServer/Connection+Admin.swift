@@ -68,6 +68,7 @@ extension Connection {
             case .hash: adminReply("ERROR an unknown error happened")  // hash walks are for metadump only
             case .classes(let ids) where ids.isEmpty: adminReply("NOTSTARTED no items to crawl")
             case .all, .classes:
+                admin.crawlerStarts.add(1, ordering: .relaxed)
                 for region in state.regions.all { region.store.crawlExpired(bucketsPerShard: Int.max) }
                 adminReply("OK")
             }
@@ -79,7 +80,9 @@ extension Connection {
             switch classes {
             case .badClass: adminReply("BADCLASS invalid class id")
             case .classes(let ids) where ids.isEmpty: adminReply("NOTSTARTED no items to crawl")
-            default: metadump(classes, from: DumpCursor())
+            default:
+                admin.crawlerStarts.add(1, ordering: .relaxed)
+                metadump(classes, from: DumpCursor())
             }
         } else if count == 4 && arguments.word(0, is: "tocrawl") {
             guard let value = arguments.unsigned(1) else { return adminReply("CLIENT_ERROR bad command line format") }

@@ -84,6 +84,7 @@ extension Connection {
         case .metaNoop:
             output.append("MN\r\n")
         case .meta(let request):
+            if request.verb == .debug { stats.add(.cmdMeta) }
             executeMeta(request, buffer)
         case .quit:
             beginClosing()

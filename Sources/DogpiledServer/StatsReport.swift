@@ -16,8 +16,8 @@ struct StatsReport {
     func render(arguments: UnsafeRawBufferPointer) -> String {
         let words = String(decoding: arguments, as: UTF8.self).split(separator: " ")
         switch words.first.map(String.init) {
-        case nil: return block(general())
-        case "settings": return block(settings())
+        case nil: return block(Self.adding(Self.memcachedIdleStatistics, to: general()))
+        case "settings": return block(Self.adding(Self.memcachedIdleSettings, to: settings()))
         case "items": return block(items())
         case "slabs": return block(slabs())
         case "sizes": return block([("sizes_status", "disabled")])
@@ -57,9 +57,11 @@ struct StatsReport {
             ("curr_connections", String(state.currentConnections.load(ordering: .relaxed))),
             ("total_connections", String(state.totalConnections.load(ordering: .relaxed))),
             ("rejected_connections", String(state.rejectedConnections.load(ordering: .relaxed))),
+            // One structure per open connection (memcached also counts its listeners').
+            ("connection_structures", String(state.currentConnections.load(ordering: .relaxed))),
         ]
         let counters: [WorkerStatistics.Counter] = [
-            .cmdGet, .cmdSet, .cmdFlush, .cmdTouch, .getHits, .getMisses,
+            .cmdGet, .cmdSet, .cmdFlush, .cmdTouch, .cmdMeta, .getHits, .getMisses,
             .deleteMisses, .deleteHits, .incrMisses, .incrHits, .decrMisses, .decrHits,
             .casMisses, .casHits, .casBadval, .touchHits, .touchMisses, .storeTooLarge, .storeNoMemory,
             .bytesRead, .bytesWritten,
@@ -88,6 +90,7 @@ struct StatsReport {
             ("evicted_unfetched", String(storeStats.evictedUnfetched)),
             ("evictions", String(storeStats.evictions)),
             ("reclaimed", String(storeStats.reclaimed)),
+            ("lru_crawler_starts", String(state.admin.crawlerStarts.load(ordering: .relaxed))),
         ]
         for (name, value) in state.coordinationStatistics.all { lines.append((name, String(value))) }
         return lines
@@ -111,6 +114,7 @@ struct StatsReport {
             ("umask", String(configuration.unixSocketMode, radix: 8)),
             ("shutdown_command", yesNo(configuration.shutdownEnabled)),
             ("num_threads", String(configuration.threads)),
+            ("num_threads_per_udp", String(configuration.threads)),
             ("stat_key_prefix", String(UnicodeScalar(configuration.statPrefixDelimiter))),
             ("detail_enabled", yesNo(state.prefixStatistics.isEnabled)),
             ("reqs_per_event", String(configuration.requestsPerEvent)),
