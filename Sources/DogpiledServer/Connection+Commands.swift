@@ -92,6 +92,12 @@ extension Connection {
             let words = AdminArguments(statsArguments: arguments.bytes(in: buffer))
             if words.word(0, is: "cachedump") { return cachedump(words) }
             if words.word(0, is: "detail") { return statsDetail(words) }
+            if words.word(0, is: "conns") {
+                let lines = state.directory.report(now: state.clock.now, asking: descriptor)
+                var text = ""
+                for (name, value) in lines { text += "STAT \(name) \(value)\r\n" }
+                return output.append(string: text + "END\r\n")
+            }
             let report = StatsReport(state: state).render(arguments: arguments.bytes(in: buffer))
             output.append(string: report)
             if report == "RESET\r\n" { state.resetStatistics() }

@@ -40,6 +40,8 @@ public final class ServerState: Sendable {
     public let logger: Logger
     /// What the administrative commands change at run time (memory limit, crawler, LRU tuning).
     public let admin: AdminSettings
+    /// Open sockets for `stats conns`.
+    public let directory = ConnectionDirectory()
     /// `stats detail`: per-prefix counters.
     public let prefixStatistics: PrefixStatistics
     /// Current verbosity (`-v`, the `verbosity` command, a reload).

@@ -92,6 +92,12 @@ class AdminCommands:
             toks = list(r.choice(SLABS))
             if toks[1:2] == [b"automove"]:
                 toks += self.noreply(tags, 0.15)
+        elif x < 0.85:
+            tags = {"stats"}
+            line = r.choice([b"stats conns\r\n", b"stats conns x\r\n", b"stats detail\r\n",
+                             b"stats detail x\r\n", b"stats detail dump\r\n"])
+            # stats conns lists sockets, ports and seconds: compared by shape only.
+            return Unit([line], frozenset(tags), solo=True, stats=b"conns" in line)
         elif x < 0.9:
             tags = {"shutdown"}
             toks = list(r.choice(SHUTDOWN))

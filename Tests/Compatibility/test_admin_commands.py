@@ -217,3 +217,38 @@ def test_prefix_delimiter_D_turns_detail_on(pair):
     ref, cand = pair("-D", "#")
     compare_script(ref, cand, [b"set a#1 0 0 1\r\nx\r\n", b"set a:1 0 0 1\r\nx\r\n", b"get a#1 b#2\r\n",
                                b"stats detail dump\r\n"])
+
+
+def conns_shape(reply: bytes) -> list[bytes]:
+    """`stats conns` with descriptors numbered in order, ports and seconds masked."""
+    order: dict[bytes, int] = {}
+    out = []
+    for line in reply.split(b"\r\n"):
+        m = re.match(rb"\ASTAT (\d+):(\w+) (.*)\Z", line)
+        if not m:
+            out.append(line)
+            continue
+        fd, field, value = m.groups()
+        index = order.setdefault(fd, len(order))
+        if field in (b"addr", b"listen_addr"):
+            value = re.sub(rb":\d+\Z", b":<port>", value)
+        elif field == b"secs_since_last_cmd":
+            assert value.isdigit(), line
+            value = b"<n>"
+        out.append(b"STAT %d:%s %s" % (index, field, value))
+    return out
+
+
+def test_stats_conns_shape(pair):
+    """One listener, one idle client, the asking client: the same fields, states and order."""
+    ref, cand = pair()
+    shapes = []
+    for server in (ref, cand):
+        idle = RawClient(HOST, server.port)
+        idle.request(b"set x 0 0 1\r\ny\r\n")
+        asking = RawClient(HOST, server.port)
+        shapes.append(conns_shape(asking.request(b"stats conns\r\n")))
+        assert asking.request(b"stats conns x\r\n") is not None
+        idle.close()
+        asking.close()
+    assert shapes[0] == shapes[1], (shapes[0], shapes[1])
