@@ -28,6 +28,8 @@ final class Shard {
     var evictedUnfetched: UInt64 = 0
     /// Reads that found their key past its exptime (memcached's `get_expired`).
     var getExpired: UInt64 = 0
+    /// Per memcached slab class (index = class id): `stats items`.
+    private var classFigures = [ClassFigures](repeating: ClassFigures(), count: MemcachedSlabClasses.count + 1)
 
     /// The store-wide byte count every link and unlink of any shard updates, so memory freed by
     /// lazy expiry, eviction, deletes and replacement is always given back in one place.
@@ -44,6 +46,7 @@ final class Shard {
         figures.expiredUnfetched = expiredUnfetched
         figures.evictedUnfetched = evictedUnfetched
         figures.getExpired = getExpired
+        figures.classes = classFigures
         return figures
     }
 
@@ -56,6 +59,7 @@ final class Shard {
         expiredUnfetched = 0
         evictedUnfetched = 0
         getExpired = 0
+        for id in classFigures.indices { classFigures[id].resetCounters() }
     }
 
     init(memory: MemoryCounter, initialBuckets: Int = 256) {
@@ -117,7 +121,12 @@ final class Shard {
     /// Unlinks an expired item and counts it.
     func reclaim(_ item: Item, hash: UInt64) {
         reclaimed &+= 1
-        if item.header.status & Item.Status.fetched == 0 { expiredUnfetched &+= 1 }
+        let id = Self.classID(of: item)
+        classFigures[id].reclaimed &+= 1
+        if item.header.status & Item.Status.fetched == 0 {
+            expiredUnfetched &+= 1
+            classFigures[id].expiredUnfetched &+= 1
+        }
         unlink(item, hash: hash)
     }
 
@@ -135,6 +144,10 @@ final class Shard {
         let footprint = item.footprint
         bytes += footprint
         memory.add(footprint)
+        let size = MemcachedSlabClasses.memcachedSize(of: item.header)
+        let id = MemcachedSlabClasses.fastClassID(forTotal: size)
+        classFigures[id].number += 1
+        classFigures[id].memoryRequested += size
         if count > (bucketMask + 1) + (bucketMask + 1) / 2 { grow() }
         return footprint
     }
@@ -165,6 +178,10 @@ final class Shard {
         let footprint = item.footprint
         bytes -= footprint
         memory.add(-footprint)
+        let size = MemcachedSlabClasses.memcachedSize(of: item.header)
+        let id = MemcachedSlabClasses.fastClassID(forTotal: size)
+        classFigures[id].number -= 1
+        classFigures[id].memoryRequested -= size
         Unmanaged.passUnretained(item).release()
         return footprint
     }
@@ -214,12 +231,22 @@ final class Shard {
         guard let tail = lruTail else { return 0 }
         let item = tail.takeUnretainedValue()
         let hash = item.withKey { KeyHash.hash($0) }
+        let id = Self.classID(of: item)
+        let unfetched = item.header.status & Item.Status.fetched == 0
         if policy.classify(item) != .live {
             reclaimed &+= 1
-            if item.header.status & Item.Status.fetched == 0 { expiredUnfetched &+= 1 }
+            classFigures[id].reclaimed &+= 1
+            if unfetched {
+                expiredUnfetched &+= 1
+                classFigures[id].expiredUnfetched &+= 1
+            }
         } else {
             evictions &+= 1
-            if item.header.status & Item.Status.fetched == 0 { evictedUnfetched &+= 1 }
+            classFigures[id].evicted &+= 1
+            if unfetched {
+                evictedUnfetched &+= 1
+                classFigures[id].evictedUnfetched &+= 1
+            }
         }
         return unlink(item, hash: hash)
     }
@@ -281,6 +308,11 @@ final class Shard {
         }
     }
 
+    @inline(__always)
+    private static func classID(of item: Item) -> Int {
+        MemcachedSlabClasses.fastClassID(forTotal: MemcachedSlabClasses.memcachedSize(of: item.header))
+    }
+
     /// Unlinks every item. Returns the bytes freed.
     @discardableResult
     func removeAll() -> Int {
@@ -303,6 +335,10 @@ final class Shard {
         lruTail = nil
         count = 0
         bytes = 0
+        for id in classFigures.indices {
+            classFigures[id].number = 0
+            classFigures[id].memoryRequested = 0
+        }
         return freed
     }
 

@@ -202,18 +202,31 @@ struct StatsReport {
         ]
     }
 
-    /// dogpiled allocates each item exactly (no slab classes), so the store is one class: 1.
+    /// Per memcached slab class holding items: the class memcached would put each item in (as
+    /// `me`, `stats cachedump` and `lru_crawler metadump` report it). dogpiled has one LRU list,
+    /// not memcached's HOT/WARM/TEMP segments, so every item counts as COLD (memcached's flat
+    /// mode puts them there too).
     private func items() -> [(String, String)] {
-        let storeStats = state.storeStatistics()
-        guard storeStats.currentItems > 0 else { return [] }
-        return [
-            ("items:1:number", String(storeStats.currentItems)),
-            ("items:1:mem_requested", String(storeStats.bytes)),
-            ("items:1:evicted", String(storeStats.evictions)),
-            ("items:1:reclaimed", String(storeStats.reclaimed)),
-            ("items:1:expired_unfetched", String(storeStats.expiredUnfetched)),
-            ("items:1:evicted_unfetched", String(storeStats.evictedUnfetched)),
-        ]
+        let classes = state.storeStatistics().classes
+        var lines: [(String, String)] = []
+        for (id, figures) in classes.enumerated() where figures.number > 0 {
+            let prefix = "items:\(id):"
+            lines += [
+                (prefix + "number", String(figures.number)),
+                (prefix + "number_hot", "0"),
+                (prefix + "number_warm", "0"),
+                (prefix + "number_cold", String(figures.number)),
+                (prefix + "number_temp", "0"),
+                (prefix + "age_hot", "0"),
+                (prefix + "age_warm", "0"),
+                (prefix + "mem_requested", String(figures.memoryRequested)),
+                (prefix + "evicted", String(figures.evicted)),
+                (prefix + "reclaimed", String(figures.reclaimed)),
+                (prefix + "expired_unfetched", String(figures.expiredUnfetched)),
+                (prefix + "evicted_unfetched", String(figures.evictedUnfetched)),
+            ]
+        }
+        return lines
     }
 
     /// No slab classes: memcached's totals only, with the store's bytes as `total_malloced`.

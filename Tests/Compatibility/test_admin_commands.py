@@ -252,3 +252,21 @@ def test_stats_conns_shape(pair):
         idle.close()
         asking.close()
     assert shapes[0] == shapes[1], (shapes[0], shapes[1])
+
+
+def test_stats_items_lists_memcached_classes(pair):
+    """Items are counted under the class memcached puts them in: the same classes, numbers and
+    mem_requested (memcached's item sizes) on both servers, so tools that walk the classes of
+    `stats items` (with `stats cachedump`) find every item."""
+    ref, cand = pair()
+    figures = []
+    for server in (ref, cand):
+        client = RawClient(HOST, server.port)
+        payload = b"".join(b"set k%d %d 0 %d\r\n%s\r\n" % (n, n % 3, size, b"v" * size)
+                           for n, size in enumerate([1, 10, 100, 600, 5000, 20000, 100000, 700000, 3]))
+        assert client.request(payload) == b"STORED\r\n" * 9
+        client.request(b"delete k2\r\n")
+        reply = client.request(b"stats items\r\n")
+        client.close()
+        figures.append(sorted(re.findall(rb"STAT (items:\d+:(?:number|mem_requested)) (\d+)", reply)))
+    assert figures[0] == figures[1] and figures[0], figures
