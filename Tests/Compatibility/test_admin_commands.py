@@ -270,3 +270,13 @@ def test_stats_items_lists_memcached_classes(pair):
         client.close()
         figures.append(sorted(re.findall(rb"STAT (items:\d+:(?:number|mem_requested)) (\d+)", reply)))
     assert figures[0] == figures[1] and figures[0], figures
+
+
+def test_long_option_names(pair):
+    """memcached's long spellings start both servers with the same settings."""
+    ref, cand = pair("--enable-shutdown", "--disable-dumping", "--disable-flush-all", "--disable-watch")
+    mine_ref, mine_cand = settings(ref), settings(cand)
+    for field in MINE:
+        assert mine_cand.get(field) == mine_ref.get(field), (field, mine_ref.get(field), mine_cand.get(field))
+    assert mine_cand[b"shutdown_command"] == b"yes" and mine_cand[b"dump_enabled"] == b"no"
+    compare_script(ref, cand, [b"flush_all\r\n", b"stats cachedump 1 0\r\n", b"watch\r\n", b"shutdown x\r\n"])
