@@ -20,16 +20,19 @@ public final class AdminSettings: Sendable {
     public let slabAutomove = Atomic<UInt32>(1)
     /// `slabs automove ratio`, as the bits of a Double (reported only).
     public let slabAutomoveRatio = Atomic<UInt64>((0.8).bitPattern)
-    /// `lru tune` hot and warm percentages (reported only).
+    /// `lru tune` hot percentage (reported only).
     public let hotPercent = Atomic<UInt32>(20)
+    /// `lru tune` warm percentage (reported only).
     public let warmPercent = Atomic<UInt32>(40)
-    /// `lru tune` age factors, as the bits of Doubles (reported only).
+    /// `lru tune` hot age factor, as the bits of a Double (reported only).
     public let hotMaxFactor = Atomic<UInt64>((0.2).bitPattern)
+    /// `lru tune` warm age factor, as the bits of a Double (reported only).
     public let warmMaxFactor = Atomic<UInt64>((2.0).bitPattern)
     /// `lru mode segmented|flat` (reported only).
     public let segmented = Atomic<Bool>(true)
-    /// `lru temp_ttl`: whether the temporary LRU is on, and its TTL (reported only).
+    /// `lru temp_ttl`: whether the temporary LRU is on (reported only).
     public let temporaryLRU = Atomic<Bool>(false)
+    /// `lru temp_ttl`: the TTL below which memcached puts items in its temporary LRU.
     public let temporaryTTL = Atomic<Int32>(61)
 
     /// Settings at their memcached defaults, with `memoryBytes` as the limit.

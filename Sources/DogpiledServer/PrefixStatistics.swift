@@ -57,6 +57,11 @@ public final class PrefixStatistics: Sendable {
         }
     }
 
+    /// Forgets every prefix (`stats reset`, as memcached's `stats_prefix_clear`).
+    func clear() {
+        table.withLock { $0 = PrefixTable() }
+    }
+
     /// `stats detail dump`: `PREFIX <prefix> get <n> hit <n> set <n> del <n>` lines, then `END`.
     func dump() -> [UInt8] {
         var text: [UInt8] = []

@@ -157,6 +157,8 @@ extension ServerState {
         for statistics in workerStatistics { statistics.reset() }
         for region in regions.all { region.store.resetStatistics() }
         coordinationStatistics.reset()
+        admin.crawlerStarts.store(0, ordering: .relaxed)
+        prefixStatistics.clear()
         totalConnections.store(0, ordering: .relaxed)
         rejectedConnections.store(0, ordering: .relaxed)
     }

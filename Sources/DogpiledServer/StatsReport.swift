@@ -208,6 +208,7 @@ struct StatsReport {
     /// mode puts them there too).
     private func items() -> [(String, String)] {
         let classes = state.storeStatistics().classes
+        let temporaryLRU = state.admin.temporaryLRU.load(ordering: .relaxed)
         var lines: [(String, String)] = []
         for (id, figures) in classes.enumerated() where figures.number > 0 {
             let prefix = "items:\(id):"
@@ -216,7 +217,10 @@ struct StatsReport {
                 (prefix + "number_hot", "0"),
                 (prefix + "number_warm", "0"),
                 (prefix + "number_cold", String(figures.number)),
-                (prefix + "number_temp", "0"),
+            ]
+            // memcached lists the temporary LRU only while it is on (`lru temp_ttl`).
+            if temporaryLRU { lines.append((prefix + "number_temp", "0")) }
+            lines += [
                 (prefix + "age_hot", "0"),
                 (prefix + "age_warm", "0"),
                 (prefix + "mem_requested", String(figures.memoryRequested)),
