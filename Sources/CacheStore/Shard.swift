@@ -28,6 +28,8 @@ final class Shard {
     var evictedUnfetched: UInt64 = 0
     /// Reads that found their key past its exptime (memcached's `get_expired`).
     var getExpired: UInt64 = 0
+    /// Per memcached slab class (index = class id): `stats items`.
+    private var classFigures = [ClassFigures](repeating: ClassFigures(), count: MemcachedSlabClasses.count + 1)
 
     /// The store-wide byte count every link and unlink of any shard updates, so memory freed by
     /// lazy expiry, eviction, deletes and replacement is always given back in one place.
@@ -44,6 +46,7 @@ final class Shard {
         figures.expiredUnfetched = expiredUnfetched
         figures.evictedUnfetched = evictedUnfetched
         figures.getExpired = getExpired
+        figures.classes = classFigures
         return figures
     }
 
@@ -56,6 +59,7 @@ final class Shard {
         expiredUnfetched = 0
         evictedUnfetched = 0
         getExpired = 0
+        for id in classFigures.indices { classFigures[id].resetCounters() }
     }
 
     init(memory: MemoryCounter, initialBuckets: Int = 256) {
@@ -117,7 +121,12 @@ final class Shard {
     /// Unlinks an expired item and counts it.
     func reclaim(_ item: Item, hash: UInt64) {
         reclaimed &+= 1
-        if item.header.status & Item.Status.fetched == 0 { expiredUnfetched &+= 1 }
+        let id = Self.classID(of: item)
+        classFigures[id].reclaimed &+= 1
+        if item.header.status & Item.Status.fetched == 0 {
+            expiredUnfetched &+= 1
+            classFigures[id].expiredUnfetched &+= 1
+        }
         unlink(item, hash: hash)
     }
 
@@ -135,6 +144,10 @@ final class Shard {
         let footprint = item.footprint
         bytes += footprint
         memory.add(footprint)
+        let size = MemcachedSlabClasses.memcachedSize(of: item.header)
+        let id = MemcachedSlabClasses.fastClassID(forTotal: size)
+        classFigures[id].number += 1
+        classFigures[id].memoryRequested += size
         if count > (bucketMask + 1) + (bucketMask + 1) / 2 { grow() }
         return footprint
     }
@@ -165,6 +178,10 @@ final class Shard {
         let footprint = item.footprint
         bytes -= footprint
         memory.add(-footprint)
+        let size = MemcachedSlabClasses.memcachedSize(of: item.header)
+        let id = MemcachedSlabClasses.fastClassID(forTotal: size)
+        classFigures[id].number -= 1
+        classFigures[id].memoryRequested -= size
         Unmanaged.passUnretained(item).release()
         return footprint
     }
@@ -201,18 +218,35 @@ final class Shard {
         lruTail = reference
     }
 
+    /// The last access and CAS of the LRU tail (the next item to evict), nil when empty: what
+    /// a store-wide eviction compares to pick the oldest tail across shards.
+    var tailAge: (lastAccess: UInt32, cas: UInt64)? {
+        guard let tail = lruTail else { return nil }
+        return tail._withUnsafeGuaranteedRef { ($0.header.lastAccess, $0.header.cas) }
+    }
+
     /// Evicts the least recently used item. Expired items at the tail count as reclaimed, live
     /// ones as evictions. Returns the bytes freed (0 when the shard is empty).
     func evictOldest(_ policy: StalePolicy) -> Int {
         guard let tail = lruTail else { return 0 }
         let item = tail.takeUnretainedValue()
         let hash = item.withKey { KeyHash.hash($0) }
+        let id = Self.classID(of: item)
+        let unfetched = item.header.status & Item.Status.fetched == 0
         if policy.classify(item) != .live {
             reclaimed &+= 1
-            if item.header.status & Item.Status.fetched == 0 { expiredUnfetched &+= 1 }
+            classFigures[id].reclaimed &+= 1
+            if unfetched {
+                expiredUnfetched &+= 1
+                classFigures[id].expiredUnfetched &+= 1
+            }
         } else {
             evictions &+= 1
-            if item.header.status & Item.Status.fetched == 0 { evictedUnfetched &+= 1 }
+            classFigures[id].evicted &+= 1
+            if unfetched {
+                evictedUnfetched &+= 1
+                classFigures[id].evictedUnfetched &+= 1
+            }
         }
         return unlink(item, hash: hash)
     }
@@ -244,6 +278,41 @@ final class Shard {
         return freed
     }
 
+    /// Calls `body` with the live items of buckets `start...` in table order until `body` has
+    /// answered false (the bucket under way is still finished, so a walk resumed from the
+    /// returned bucket neither repeats nor skips an item) or the table ends; returns the bucket
+    /// to resume from, nil when the shard is done.
+    func forEachLive(fromBucket start: Int, _ policy: StalePolicy, _ body: (Item) -> Bool) -> Int? {
+        var index = start
+        while index <= bucketMask {
+            var cursor = buckets[index]
+            var more = true
+            while let reference = cursor {
+                let item = reference._withUnsafeGuaranteedRef { $0 }
+                cursor = item.header.hashNext
+                if policy.classify(item) == .live, !body(item) { more = false }
+            }
+            index += 1
+            if !more { return index <= bucketMask ? index : nil }
+        }
+        return nil
+    }
+
+    /// Calls `body` with the live items from the most recently used on, until it answers false.
+    func forEachLiveByRecency(_ policy: StalePolicy, _ body: (Item) -> Bool) {
+        var cursor = lruHead
+        while let reference = cursor {
+            let item = reference._withUnsafeGuaranteedRef { $0 }
+            cursor = item.header.lruNext
+            if policy.classify(item) == .live, !body(item) { return }
+        }
+    }
+
+    @inline(__always)
+    private static func classID(of item: Item) -> Int {
+        MemcachedSlabClasses.fastClassID(forTotal: MemcachedSlabClasses.memcachedSize(of: item.header))
+    }
+
     /// Unlinks every item. Returns the bytes freed.
     @discardableResult
     func removeAll() -> Int {
@@ -266,6 +335,10 @@ final class Shard {
         lruTail = nil
         count = 0
         bytes = 0
+        for id in classFigures.indices {
+            classFigures[id].number = 0
+            classFigures[id].memoryRequested = 0
+        }
         return freed
     }
 

@@ -20,6 +20,8 @@ public final class Store: @unchecked Sendable {
         set { memoryBudget.store(newValue, ordering: .relaxed) }
     }
     private let shards: [Shard]
+    /// The shards, for the dump and resize extension.
+    var shardList: [Shard] { shards }
     private let shardShift: UInt64
     private let memory = MemoryCounter()
     private let casSequence: CASSequence

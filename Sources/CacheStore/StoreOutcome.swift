@@ -46,8 +46,15 @@ public struct StoreStatistics: Sendable {
     /// Reads that found their key expired or stale (memcached's `get_expired`).
     public var getExpired: UInt64 = 0
 
+    /// Figures per memcached slab class, indexed by class id (empty when nothing was counted).
+    public var classes: [ClassFigures] = []
+
     /// Adds `other`'s figures to these (summing shards, or regions).
     public mutating func add(_ other: StoreStatistics) {
+        if classes.count < other.classes.count {
+            classes += [ClassFigures](repeating: ClassFigures(), count: other.classes.count - classes.count)
+        }
+        for (id, figures) in other.classes.enumerated() { classes[id].add(figures) }
         currentItems += other.currentItems
         bytes += other.bytes
         totalItems &+= other.totalItems

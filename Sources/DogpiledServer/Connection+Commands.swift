@@ -18,6 +18,7 @@ extension Connection {
             if request.verb == .setgen { setgen(request, buffer) } else { store(request, buffer) }
         case .delete(let key, let noreply):
             let keyBytes = key.bytes(in: buffer)
+            state.prefixStatistics.record(keyBytes, .delete)
             let deleted = state.regions.region(for: keyBytes).store.delete(keyBytes)
             state.leases.endLease(keyBytes)
             if deleted {
@@ -50,6 +51,12 @@ extension Connection {
                 state.invalidateHard(nil)
             }
             reply("OK\r\n", unless: noreply)
+        case .flushRefused(let noreply):
+            // memcached counts a refused flush_all too.
+            stats.add(.cmdFlush)
+            reply("CLIENT_ERROR flush_all not allowed\r\n", unless: noreply)
+        case .admin(let request):
+            executeAdmin(request, buffer)
         case .verbosity(let level, let noreply):
             state.verbosity.set(Int(min(level, 2)))
             reply("OK\r\n", unless: noreply)
@@ -77,16 +84,27 @@ extension Connection {
         case .metaNoop:
             output.append("MN\r\n")
         case .meta(let request):
+            if request.verb == .debug { stats.add(.cmdMeta) }
             executeMeta(request, buffer)
         case .quit:
             beginClosing()
         case .stats(let arguments):
+            let words = AdminArguments(statsArguments: arguments.bytes(in: buffer))
+            if words.word(0, is: "cachedump") { return cachedump(words) }
+            if words.word(0, is: "detail") { return statsDetail(words) }
+            if words.word(0, is: "conns") {
+                let lines = state.directory.report(now: state.clock.now, asking: descriptor)
+                var text = ""
+                for (name, value) in lines { text += "STAT \(name) \(value)\r\n" }
+                return output.append(string: text + "END\r\n")
+            }
             let report = StatsReport(state: state).render(arguments: arguments.bytes(in: buffer))
             output.append(string: report)
             if report == "RESET\r\n" { state.resetStatistics() }
         case .tooLarge(let key, let verb, let noreply):
             stats.add(.cmdSet)
             stats.add(.storeTooLarge)
+            state.prefixStatistics.record(key.bytes(in: buffer), .set)
             // memcached drops the old value: a failed set must not leave stale data behind.
             // (Not for setgen: without a checked token it must not change anything.)
             if verb == .set {
@@ -156,7 +174,9 @@ extension Connection {
             }
             let keyBytes = key.bytes(in: buffer)
             stats.add(touches ? .cmdTouch : .cmdGet)
-            if let item = state.regions.region(for: keyBytes).store.get(keyBytes, newExptime: exptime) {
+            let item = state.regions.region(for: keyBytes).store.get(keyBytes, newExptime: exptime)
+            state.prefixStatistics.record(keyBytes, .get(hit: item != nil))
+            if let item {
                 stats.add(touches ? .touchHits : .getHits)
                 appendValue(item, key: keyBytes, withCAS: request.verb.returnsCAS)
             } else {
@@ -194,6 +214,7 @@ extension Connection {
         let stats = statistics
         stats.add(.cmdSet)
         let keyBytes = request.key.bytes(in: buffer)
+        state.prefixStatistics.record(keyBytes, .set)
         let region = state.regions.region(for: keyBytes)
         let (outcome, item) = region.store.storeReturningItem(
             StoreVerb(request.verb), key: keyBytes, flags: request.flags,

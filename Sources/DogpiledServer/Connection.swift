@@ -47,6 +47,11 @@ final class Connection: EventHandler {
     /// Keys of the multi-get at the head of the input already answered, when it stopped at the
     /// output high-water; 0 when no multi-get is part-way.
     var multiGetProgress = 0
+    /// Where a `lru_crawler metadump` at the head of the input stopped at the output high-water;
+    /// nil when none is part-way.
+    var dumpCursor: DumpCursor?
+    /// This connection's `stats conns` entry.
+    let directoryEntry: ConnectionDirectory.Entry
     /// Draws for early recompute: cheap, and seeded per connection.
     var random: SplitMix64
     /// Whether this connection ever took part in locking (then closing must release).
@@ -70,6 +75,7 @@ final class Connection: EventHandler {
         self.input = InputBuffer(
             initialCapacity: Self.baseInputCapacity, maximumCapacity: configuration.maximumRequestBytes,
             budget: worker.state.inputBudget)
+        self.directoryEntry = worker.state.directory.add(descriptor, listening: false, now: worker.state.clock.now)
         self.machine = ConnectionStateMachine(
             outputHighWater: Self.outputHighWater, requestsPerEvent: configuration.requestsPerEvent,
             now: MonotonicClock.milliseconds())
@@ -137,6 +143,7 @@ final class Connection: EventHandler {
             switch input.read(from: descriptor) {
             case .read(let count):
                 statistics.add(.bytesRead, UInt64(count))
+                directoryEntry.lastCommand.store(state.clock.now, ordering: .relaxed)
                 action = machine.bytesRead(now: MonotonicClock.milliseconds())
             case .endOfStream:
                 action = machine.peerClosed()
@@ -178,7 +185,7 @@ final class Connection: EventHandler {
                 input.consume(consumed)
             case .command(let command, let consumed):
                 execute(command, buffer)
-                if multiGetProgress > 0 {
+                if multiGetProgress > 0 || dumpCursor != nil {
                     // A multi-get stopped at the output high-water: it runs on (from where it
                     // stopped) once the output drains, so its bytes stay in the input.
                     return .outputFull
@@ -300,6 +307,7 @@ final class Connection: EventHandler {
         input.release()
         statistics.adjustOutputBytes(by: -reportedOutput)
         reportedOutput = 0
+        state.directory.remove(descriptor)
         Glibc.close(descriptor)
         if usedLocks {
             state.leases.connectionClosed(requester)

@@ -56,6 +56,7 @@ public final class Server: EventHandler {
             boundPorts = descriptors.map(ListeningSocket.boundPort)
         }
         for descriptor in descriptors {
+            state.directory.add(descriptor, listening: true, now: state.clock.now)
             listeners.append(Listener(base: base, descriptor: descriptor) { [unowned self] fd in self.accepted(fd) })
         }
     }

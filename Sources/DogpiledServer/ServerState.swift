@@ -41,6 +41,12 @@ public final class ServerState: Sendable {
     let reportsCAS: Bool
     /// Logging.
     public let logger: Logger
+    /// What the administrative commands change at run time (memory limit, crawler, LRU tuning).
+    public let admin: AdminSettings
+    /// Open sockets for `stats conns`.
+    public let directory = ConnectionDirectory()
+    /// `stats detail`: per-prefix counters.
+    public let prefixStatistics: PrefixStatistics
     /// Current verbosity (`-v`, the `verbosity` command, a reload).
     public let verbosity: Verbosity
     /// Open client connections.
@@ -70,6 +76,7 @@ public final class ServerState: Sendable {
         self.logger = logger
         var limits = TextParser.Limits()
         limits.itemSizeLimit = configuration.itemSizeLimit
+        limits.flushEnabled = configuration.flushEnabled
         self.parserLimits = limits
         self.reportsCAS = configuration.casEnabled
         let itemLimits = limits
@@ -99,6 +106,9 @@ public final class ServerState: Sendable {
         self.leases = LeaseTable(context: shared)
         self.mutexes = MutexTable(context: shared)
         self.verbosity = verbosity ?? Verbosity(configuration.verbosity)
+        self.admin = AdminSettings(memoryBytes: configuration.memoryLimitBytes)
+        self.prefixStatistics = PrefixStatistics(
+            delimiter: configuration.statPrefixDelimiter, enabled: configuration.detailEnabled)
         self.mutexLockWait = Atomic(configuration.lockWaitMilliseconds)
         self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }
         self.inputBudget = InputBufferBudget(limit: configuration.effectiveInputBufferLimit)
@@ -152,6 +162,8 @@ extension ServerState {
         for statistics in workerStatistics { statistics.reset() }
         for region in regions.all { region.store.resetStatistics() }
         coordinationStatistics.reset()
+        admin.crawlerStarts.store(0, ordering: .relaxed)
+        prefixStatistics.clear()
         totalConnections.store(0, ordering: .relaxed)
         rejectedConnections.store(0, ordering: .relaxed)
     }

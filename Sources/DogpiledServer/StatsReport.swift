@@ -16,8 +16,8 @@ struct StatsReport {
     func render(arguments: UnsafeRawBufferPointer) -> String {
         let words = String(decoding: arguments, as: UTF8.self).split(separator: " ")
         switch words.first.map(String.init) {
-        case nil: return block(general())
-        case "settings": return block(settings())
+        case nil: return block(Self.adding(Self.memcachedIdleStatistics, to: general()))
+        case "settings": return block(Self.adding(Self.memcachedIdleSettings, to: settings()))
         case "items": return block(items())
         case "slabs": return block(slabs())
         case "sizes": return block([("sizes_status", "disabled")])
@@ -57,9 +57,11 @@ struct StatsReport {
             ("curr_connections", String(state.currentConnections.load(ordering: .relaxed))),
             ("total_connections", String(state.totalConnections.load(ordering: .relaxed))),
             ("rejected_connections", String(state.rejectedConnections.load(ordering: .relaxed))),
+            // One structure per open connection (memcached also counts its listeners').
+            ("connection_structures", String(state.currentConnections.load(ordering: .relaxed))),
         ]
         let counters: [WorkerStatistics.Counter] = [
-            .cmdGet, .cmdSet, .cmdFlush, .cmdTouch, .getHits, .getMisses,
+            .cmdGet, .cmdSet, .cmdFlush, .cmdTouch, .cmdMeta, .getHits, .getMisses,
             .deleteMisses, .deleteHits, .incrMisses, .incrHits, .decrMisses, .decrHits,
             .casMisses, .casHits, .casBadval, .touchHits, .touchMisses, .storeTooLarge, .storeNoMemory,
             .bytesRead, .bytesWritten,
@@ -70,7 +72,7 @@ struct StatsReport {
             if counter == .getMisses { lines.append(("get_expired", String(storeStats.getExpired))) }
         }
         lines += [
-            ("limit_maxbytes", String(configuration.memoryLimitBytes)),
+            ("limit_maxbytes", String(state.admin.memoryLimit.load(ordering: .relaxed))),
             ("threads", String(configuration.threads)),
             ("conn_yields", String(state.total(.connYields))),
             ("output_referenced_bytes", String(OutputBuffer.referencedBytes)),
@@ -88,6 +90,7 @@ struct StatsReport {
             ("evicted_unfetched", String(storeStats.evictedUnfetched)),
             ("evictions", String(storeStats.evictions)),
             ("reclaimed", String(storeStats.reclaimed)),
+            ("lru_crawler_starts", String(state.admin.crawlerStarts.load(ordering: .relaxed))),
         ]
         for (name, value) in state.coordinationStatistics.all { lines.append((name, String(value))) }
         return lines
@@ -95,8 +98,11 @@ struct StatsReport {
 
     private func settings() -> [(String, String)] {
         let configuration = state.configuration
+        let admin = state.admin
+        func yesNo(_ value: Bool) -> String { value ? "yes" : "no" }
+        func hundredths(_ bits: UInt64) -> String { Self.fixed(Double(bitPattern: bits), places: 2) }
         return [
-            ("maxbytes", String(configuration.memoryLimitBytes)),
+            ("maxbytes", String(admin.memoryLimit.load(ordering: .relaxed))),
             ("maxconns", String(configuration.maxConnections)),
             ("tcpport", String(configuration.unixSocketPath == nil ? configuration.port : 0)),
             ("udpport", "0"),
@@ -106,17 +112,34 @@ struct StatsReport {
             ("evictions", configuration.evictionEnabled ? "on" : "off"),
             ("domain_socket", configuration.unixSocketPath ?? "NULL"),
             ("umask", String(configuration.unixSocketMode, radix: 8)),
-            ("shutdown_command", "no"),
+            ("shutdown_command", yesNo(configuration.shutdownEnabled)),
             ("num_threads", String(configuration.threads)),
+            ("num_threads_per_udp", String(configuration.threads)),
+            ("stat_key_prefix", String(UnicodeScalar(configuration.statPrefixDelimiter))),
+            ("detail_enabled", yesNo(state.prefixStatistics.isEnabled)),
             ("reqs_per_event", String(configuration.requestsPerEvent)),
             ("cas_enabled", configuration.casEnabled ? "yes" : "no"),
             ("tcp_backlog", String(configuration.backlog)),
             ("binding_protocol", "ascii"),
             ("item_size_max", String(configuration.itemSizeLimit)),
             ("maxconns_fast", "yes"),
-            ("lru_crawler", "yes"),
-            ("flush_enabled", "yes"),
+            ("slab_reassign", "yes"),
+            ("slab_automove", String(admin.slabAutomove.load(ordering: .relaxed))),
+            ("slab_automove_ratio", hundredths(admin.slabAutomoveRatio.load(ordering: .relaxed))),
+            ("lru_crawler", yesNo(admin.crawlerEnabled.load(ordering: .relaxed))),
+            ("lru_crawler_sleep", String(admin.crawlerSleep.load(ordering: .relaxed))),
+            ("lru_crawler_tocrawl", String(admin.crawlerToCrawl.load(ordering: .relaxed))),
+            ("flush_enabled", yesNo(configuration.flushEnabled)),
+            ("dump_enabled", yesNo(configuration.dumpEnabled)),
             ("hash_algorithm", "dogpiled-multiply-fold"),
+            ("lru_maintainer_thread", "yes"),
+            ("lru_segmented", yesNo(admin.segmented.load(ordering: .relaxed))),
+            ("hot_lru_pct", String(admin.hotPercent.load(ordering: .relaxed))),
+            ("warm_lru_pct", String(admin.warmPercent.load(ordering: .relaxed))),
+            ("hot_max_factor", hundredths(admin.hotMaxFactor.load(ordering: .relaxed))),
+            ("warm_max_factor", hundredths(admin.warmMaxFactor.load(ordering: .relaxed))),
+            ("temp_lru", yesNo(admin.temporaryLRU.load(ordering: .relaxed))),
+            ("temporary_ttl", String(admin.temporaryTTL.load(ordering: .relaxed))),
             ("store_shards", String(configuration.shardCount)),
             ("idle_timeout", String(configuration.idleTimeoutSeconds)),
             ("input_buffer_limit", String(configuration.effectiveInputBufferLimit)),
@@ -126,6 +149,15 @@ struct StatsReport {
             ("tcp_keepalive_count", String(configuration.tcpKeepaliveProbes)),
             ("state_dir", configuration.stateDirectory ?? "NULL"),
         ]
+    }
+
+    /// `value` printed by C's `%.<places>f` (glibc rounds the exact binary value, ties to even).
+    static func fixed(_ value: Double, places: Int) -> String {
+        var buffer = [CChar](repeating: 0, count: 400)
+        let count = withVaList([value]) { arguments in
+            buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, "%.\(places)f", arguments) }
+        }
+        return String(decoding: buffer.prefix(max(0, min(Int(count), buffer.count - 1))).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// One block per region: its budget, use and settings.
@@ -170,18 +202,35 @@ struct StatsReport {
         ]
     }
 
-    /// dogpiled allocates each item exactly (no slab classes), so the store is one class: 1.
+    /// Per memcached slab class holding items: the class memcached would put each item in (as
+    /// `me`, `stats cachedump` and `lru_crawler metadump` report it). dogpiled has one LRU list,
+    /// not memcached's HOT/WARM/TEMP segments, so every item counts as COLD (memcached's flat
+    /// mode puts them there too).
     private func items() -> [(String, String)] {
-        let storeStats = state.storeStatistics()
-        guard storeStats.currentItems > 0 else { return [] }
-        return [
-            ("items:1:number", String(storeStats.currentItems)),
-            ("items:1:mem_requested", String(storeStats.bytes)),
-            ("items:1:evicted", String(storeStats.evictions)),
-            ("items:1:reclaimed", String(storeStats.reclaimed)),
-            ("items:1:expired_unfetched", String(storeStats.expiredUnfetched)),
-            ("items:1:evicted_unfetched", String(storeStats.evictedUnfetched)),
-        ]
+        let classes = state.storeStatistics().classes
+        let temporaryLRU = state.admin.temporaryLRU.load(ordering: .relaxed)
+        var lines: [(String, String)] = []
+        for (id, figures) in classes.enumerated() where figures.number > 0 {
+            let prefix = "items:\(id):"
+            lines += [
+                (prefix + "number", String(figures.number)),
+                (prefix + "number_hot", "0"),
+                (prefix + "number_warm", "0"),
+                (prefix + "number_cold", String(figures.number)),
+            ]
+            // memcached lists the temporary LRU only while it is on (`lru temp_ttl`).
+            if temporaryLRU { lines.append((prefix + "number_temp", "0")) }
+            lines += [
+                (prefix + "age_hot", "0"),
+                (prefix + "age_warm", "0"),
+                (prefix + "mem_requested", String(figures.memoryRequested)),
+                (prefix + "evicted", String(figures.evicted)),
+                (prefix + "reclaimed", String(figures.reclaimed)),
+                (prefix + "expired_unfetched", String(figures.expiredUnfetched)),
+                (prefix + "evicted_unfetched", String(figures.evictedUnfetched)),
+            ]
+        }
+        return lines
     }
 
     /// No slab classes: memcached's totals only, with the store's bytes as `total_malloced`.

@@ -14,6 +14,8 @@ public final class WorkerStatistics: Sendable {
         case storeTooLarge, storeNoMemory
         case bytesRead, bytesWritten, connYields
         case idleKicks, readBufferOutOfMemory, binaryProtocolCloses
+        /// memcached's `cmd_meta`: `me` commands (the other meta commands count as gets, sets...).
+        case cmdMeta
 
         /// The name `stats` prints.
         public var name: String {
@@ -43,11 +45,12 @@ public final class WorkerStatistics: Sendable {
             case .idleKicks: "idle_kicks"
             case .readBufferOutOfMemory: "read_buf_oom"
             case .binaryProtocolCloses: "binary_protocol_closes"
+            case .cmdMeta: "cmd_meta"
             }
         }
     }
 
-    private let counters: InlineArray<25, Atomic<UInt64>>
+    private let counters: InlineArray<26, Atomic<UInt64>>
 
     /// All zero.
     public init() {

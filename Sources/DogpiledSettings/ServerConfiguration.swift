@@ -63,6 +63,22 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// fencing-token high-water mark). nil: none. Under systemd, `StateDirectory=` provides one.
     public var stateDirectory: String? = nil
 
+    /// memcached's `-A` (`--enable-shutdown`): whether the `shutdown` command stops the server.
+    public var shutdownEnabled: Bool = false
+    /// memcached's `-X` (`--disable-dumping`) turns this off: `stats cachedump` and
+    /// `lru_crawler metadump` are refused.
+    public var dumpEnabled: Bool = true
+    /// memcached's `-F` (`--disable-flush-all`) turns this off: `flush_all` is refused.
+    public var flushEnabled: Bool = true
+    /// memcached's `-W` (`--disable-watch`) turns this off. dogpiled has no `watch` stream, so it
+    /// refuses `watch` either way; the flag is accepted so memcached command lines start.
+    public var watchEnabled: Bool = true
+    /// memcached's `-D <char>`: the byte between a key's prefix and the rest for `stats detail`;
+    /// giving it also turns the per-prefix statistics on, as in memcached.
+    public var statPrefixDelimiter: UInt8 = UInt8(ascii: ":")
+    /// Whether per-prefix statistics (`stats detail`) are collected from the start (`-D`).
+    public var detailEnabled: Bool = false
+
     /// Bytes all connections together may buffer beyond each one's 16 KB base input buffer
     /// (half-received requests, what parked clients pipeline); 0 picks
     /// ``effectiveInputBufferLimit``'s default. A connection whose input cannot get memory is

@@ -19,6 +19,9 @@ public enum SettingKind: Sendable {
     case addresses
     /// A file mode in octal, written as a string (`"700"`).
     case octalMode
+    /// One ASCII character (memcached's `-D` delimiter): a flag keeps its first character, as
+    /// memcached does; the file takes a string of exactly one.
+    case character
 
     /// What the setting accepts, for messages and the README.
     public var accepts: String {
@@ -33,6 +36,7 @@ public enum SettingKind: Sendable {
         case .path(let emptyMeansNone): emptyMeansNone ? "a path (empty: none)" : "a non-empty path"
         case .addresses: "addresses, comma separated"
         case .octalMode: "an octal file mode in 0...777 (e.g. \"700\")"
+        case .character: "one ASCII character (e.g. \":\")"
         }
     }
 
@@ -69,6 +73,9 @@ public enum SettingKind: Sendable {
             }
         case .path, .octalMode:
             return parse(file: .string(text))
+        case .character:
+            guard let first = text.utf8.first, first < 0x80, first > 0x20 else { return .failure("'\(text)' is not \(accepts)") }
+            return .success(.string(String(UnicodeScalar(first))))
         case .addresses:
             let addresses = text.split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
             guard !addresses.isEmpty else { return .failure("needs at least one address") }
@@ -109,6 +116,9 @@ public enum SettingKind: Sendable {
         case (.addresses, .strings(let list)):
             guard !list.isEmpty, !list.contains(where: \.isEmpty) else { return .failure("needs at least one address, none empty") }
             return .success(.strings(list))
+        case (.character, .string(let text)):
+            guard text.utf8.count == 1 else { return .failure("'\(text)' is not \(accepts)") }
+            return parse(flag: text)
         case (.octalMode, .string(let text)):
             guard let mode = Int(text, radix: 8), (0...0o777).contains(mode) else { return .failure("'\(text)' is not \(accepts)") }
             return .success(.integer(mode))

@@ -16,6 +16,10 @@ public enum Command {
     case touch(key: ByteSpan, exptime: Int32, noreply: Bool)
     /// `flush_all [delay] [noreply]`; a delay of 0 or less flushes now.
     case flushAll(delay: Int32, noreply: Bool)
+    /// `flush_all` refused because flushing is disabled (`-F`); still counted as a flush.
+    case flushRefused(noreply: Bool)
+    /// An administrative command (``AdminRequest``).
+    case admin(AdminRequest)
     /// `verbosity <level> [noreply]`.
     case verbosity(level: UInt32, noreply: Bool)
     /// `version`.
@@ -150,4 +154,6 @@ public struct ErrorReply: Sendable {
     public static let invalidExptime = ErrorReply("CLIENT_ERROR invalid exptime argument")
     /// `shutdown` without memcached's `-A`.
     public static let shutdownDisabled = ErrorReply("ERROR: shutdown not enabled")
+    /// `flush_all` with flushing disabled (`-F`).
+    public static let flushDisabled = ErrorReply("CLIENT_ERROR flush_all not allowed")
 }

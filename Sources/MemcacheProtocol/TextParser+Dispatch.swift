@@ -29,7 +29,8 @@ extension TextParser {
                 let start = ntokens > 2 ? tokens[1].offset : tokens.end
                 return reply(.stats(arguments: ByteSpan(offset: start, count: tokens.end - start)))
             }
-            if named("shutdown") { return reply(.failure(.shutdownDisabled, noreply: false)) }
+            if named("shutdown") { return reply(admin(.shutdown, tokens)) }
+            if named("slabs") { return reply(admin(.slabs, tokens)) }
             if named("setgen") {
                 return within(7, 8) ? beginStorage(.setgen, tokens, buffer, consumed: consumed) : unknown
             }
@@ -44,6 +45,7 @@ extension TextParser {
             if named("cas") {
                 return within(7, 8) ? beginStorage(.cas, tokens, buffer, consumed: consumed) : unknown
             }
+            if named("cache_memlimit") { return within(3, 4) ? reply(admin(.cacheMemlimit, tokens)) : unknown }
             return unknown
         case UInt8(ascii: "i"):
             if named("incr") { return within(4, 5) ? reply(arithmetic(true, tokens, buffer)) : unknown }
@@ -67,7 +69,10 @@ extension TextParser {
         if named("flush_all") { return within(2, 4) ? reply(flushAll(tokens, buffer)) : unknown }
         if named("version") { return reply(.version) }
         if named("quit") { return reply(.quit) }
+        if named("lru_crawler") { return reply(admin(.lruCrawler, tokens)) }
+        if named("watch") { return reply(admin(.watch, tokens)) }
         if named("verbosity") { return within(3, 4) ? reply(verbosity(tokens, buffer)) : unknown }
+        if named("lru") { return ntokens >= 3 ? reply(admin(.lru, tokens)) : unknown }
         if let lockCommand = lockVerb(named, tokens, buffer) { return reply(lockCommand) }
         if ntokens >= 2, tokens.realCount >= 1 {
             let last = tokens[tokens.realCount - 1]
@@ -125,6 +130,8 @@ extension TextParser {
 
     func flushAll(_ tokens: TokenizedLine, _ buffer: UnsafeRawBufferPointer) -> Command {
         let noreply = tokens.endsWithNoreply(buffer)
+        // memcached refuses before it reads the delay: a bad delay gets the same refusal.
+        guard limits.flushEnabled else { return .flushRefused(noreply: noreply) }
         var delay: Int32 = 0
         if tokens.count != (noreply ? 3 : 2) {
             guard let value = NumberParsing.parseInt32(tokens[1].bytes(in: buffer)) else {
@@ -133,6 +140,12 @@ extension TextParser {
             delay = value
         }
         return .flushAll(delay: delay, noreply: noreply)
+    }
+
+    /// An administrative command: its arguments are the rest of the line.
+    func admin(_ verb: AdminRequest.Verb, _ tokens: TokenizedLine) -> Command {
+        let start = tokens.count > 2 ? tokens[1].offset : tokens.end
+        return .admin(AdminRequest(verb: verb, arguments: ByteSpan(offset: start, count: tokens.end - start), tokenCount: tokens.count))
     }
 
     func verbosity(_ tokens: TokenizedLine, _ buffer: UnsafeRawBufferPointer) -> Command {

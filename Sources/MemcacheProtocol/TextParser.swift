@@ -23,6 +23,8 @@ public struct TextParser {
         public var maximumLineWithoutNewline: Int = 2048
         /// The item size limit (`-I`), counted the way memcached counts it.
         public var itemSizeLimit: Int = 1024 * 1024
+        /// Whether `flush_all` is allowed (memcached's `-F` turns it off).
+        public var flushEnabled = true
 
         /// The default limits of memcached.
         public init() {}

@@ -74,6 +74,21 @@ struct DogpiledCommand: ParsableCommand {
     @Option(name: [.customShort("B", allowingJoined: true), .customLong("protocol")], help: "Protocol: ascii or auto (binary is not supported).")
     var bindingProtocol: String = "ascii"
 
+    @Flag(name: [.customShort("A"), .customLong("enable-shutdown")], help: "Enable the shutdown command.")
+    var enableShutdown = false
+
+    @Flag(name: [.customShort("X"), .customLong("disable-dumping")], help: "Disable stats cachedump and lru_crawler metadump.")
+    var disableDumping = false
+
+    @Flag(name: [.customShort("F"), .customLong("disable-flush-all")], help: "Disable the flush_all command.")
+    var disableFlushAll = false
+
+    @Flag(name: [.customShort("W"), .customLong("disable-watch")], help: "Disable watch commands (dogpiled has no watch stream: refused either way).")
+    var disableWatch = false
+
+    @Option(name: [.customShort("D", allowingJoined: true)], help: "Delimiter between key prefixes and IDs for stats detail; also turns stats detail on.")
+    var prefixDelimiter: String?
+
     @Flag(name: [.customShort("d"), .customLong("daemon")], help: "Run in the background (the command returns once dogpiled serves, or fails with its status).")
     var daemonize = false
 
@@ -228,7 +243,7 @@ struct DogpiledCommand: ParsableCommand {
             ("-b", listenBacklog), ("--max-locks", maxLocks), ("--lock-wait-ms", lockWaitMs), ("-P", pidfile),
             ("--tcp-keepalive", tcpKeepalive), ("--tcp-keepalive-idle", tcpKeepaliveIdle),
             ("--tcp-keepalive-interval", tcpKeepaliveInterval), ("--tcp-keepalive-count", tcpKeepaliveCount),
-            ("--state-dir", stateDir), ("--input-buffer-limit", inputBufferLimit),
+            ("--state-dir", stateDir), ("--input-buffer-limit", inputBufferLimit), ("-D", prefixDelimiter),
         ]
         for case let (spelling, text?) in given {
             guard let setting = Settings.flag(spelling) else { continue }
@@ -238,6 +253,12 @@ struct DogpiledCommand: ParsableCommand {
         try ExtendedOptions.apply(extended, to: &configuration)
         if disableEvictions { configuration.evictionEnabled = false }
         if disableCAS { configuration.casEnabled = false }
+        if enableShutdown { configuration.shutdownEnabled = true }
+        if disableDumping { configuration.dumpEnabled = false }
+        if disableFlushAll { configuration.flushEnabled = false }
+        if disableWatch { configuration.watchEnabled = false }
+        // memcached's -D turns the per-prefix statistics on as well.
+        if prefixDelimiter != nil { configuration.detailEnabled = true }
         if verbose > 0 { configuration.verbosity = min(verbose, 2) }
         if !region.isEmpty { configuration.regions = try region.map(RegionSettingsTable.parse(argument:)) }
         try ConfigurationCheck.validate(configuration)

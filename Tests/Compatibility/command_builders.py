@@ -211,14 +211,19 @@ class RandomCommands(RandomFields):
                               [b"flush_all", b"0", b"noreply"], [b"flush_all", b"abc"]])
         if b"noreply" in toks:
             tags.add("noreply")
-        clean = frozenset() if b"abc" in toks else frozenset([b"*"])
+        refused = b"abc" in toks or getattr(self, "flush_refused", False)
+        clean = frozenset() if refused else frozenset([b"*"])
         return Unit(self.line(toks, tags), frozenset(tags), clean=clean)
 
     def verbosity(self) -> Unit:
         tags = {"verbosity"}
         toks = self.r.choice([[b"verbosity", b"1"], [b"verbosity", b"0"],
                               [b"verbosity", b"0", b"noreply"], [b"verbosity", b"1", b"noreply"],
-                              [b"verbosity"], [b"verbosity", b"abc"], [b"verbosity", b"1", b"2"]])
+                              [b"verbosity"], [b"verbosity", b"abc"], [b"verbosity", b"1", b"2"],
+                              [b"verbosity", b"-1"], [b"verbosity", b"99999999999"],
+                              [b"verbosity", b"noreply"], [b"verbosity", b"abc", b"noreply"],
+                              [b"verbosity", b"1", b"2", b"3"], [b"verbosity", b"4294967301"],
+                              [b"verbosity", b"1x"], [b"verbosity", b"+1"]])
         if b"noreply" in toks:
             tags.add("noreply")
         return Unit(self.line(toks, tags), frozenset(tags))

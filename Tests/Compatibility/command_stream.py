@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 
+from admin_builders import AdminCommands
 from command_builders import RandomCommands
 from command_fields import SAFE_CHARS
 from command_model import Batch, Unit, unit_size
@@ -71,19 +72,25 @@ TAG_DOCS = {
     "meta_too_many_flags": "meta command with more than 20 tokens",
     "meta_bad_mode": "ms/ma with an unknown or malformed M mode",
     "meta_malformed": "malformed meta line (missing key, too long key, bad length, ...)",
+    **{c: f"administrative command {c}" for c in "cache_memlimit lru_crawler lru slabs watch".split()},
+    "stats_cachedump": "stats cachedump (malformed forms; every form under -X)",
     "pipelined": "several commands in one write",
     "fragmented": "a batch written in several pieces",
 }
 KNOWN_TAGS = set(TAG_DOCS)
 
 
-class Generator(RandomCommands, MetaCommands):
+class Generator(RandomCommands, MetaCommands, AdminCommands):
     """The command stream of one seed: one() picks a command kind, unit()
     drops the disabled categories and tracks suspect keys, batches() cuts the
     stream into batches."""
 
-    def __init__(self, seed: int, disabled: set[str] | None = None):
+    def __init__(self, seed: int, disabled: set[str] | None = None, restricted: bool = False):
+        """`restricted`: the servers run with -F -X -W, so flush_all removes nothing and every
+        dump and watch form is refused."""
         self.seed = seed
+        self.flush_refused = restricted
+        self.dumps_refused = restricted
         self.r = random.Random(seed)
         self.disabled = set(disabled or ())
         self.random_keys: list[bytes] = []
@@ -166,6 +173,8 @@ class Generator(RandomCommands, MetaCommands):
             junk = "".join(r.choice(SAFE_CHARS + " ") for _ in range(64)).encode() * 313
             return Unit([r.choice([b"set ", b"", b"bogus "]) + junk + b"\r\n"],
                         frozenset({"long_line_close"}), solo=True)
+        if x < 99.6:
+            return self.admin()
         # a few extra plain gets keep the hit rate up
         return self.retrieval(b"get")
 

@@ -152,6 +152,7 @@ struct SettingsTableTests {
             case .path: .string("/elsewhere")
             case .addresses: .strings(["10.0.0.1"])
             case .octalMode: .integer(0o711)
+            case .character: .string("#")
             }
             switch changed {
             case .integer(let value) where setting.key == "unix_mask": try setting.apply(file: .string(String(value, radix: 8)), to: &fresh)
@@ -168,4 +169,36 @@ struct SettingsTableTests {
 
 extension SettingValue {
     var integerValue: Int? { if case .integer(let value) = self { value } else { nil } }
+}
+
+@Suite("Settings table: administrative switches")
+struct AdministrativeSwitchTests {
+    @Test("-D keeps the first character as memcached does; the file takes exactly one")
+    func delimiter() throws {
+        let setting = try #require(Settings.flag("-D"))
+        var configuration = ServerConfiguration()
+        try setting.apply(flag: "#", as: "-D", to: &configuration)
+        #expect(configuration.statPrefixDelimiter == UInt8(ascii: "#"))
+        try setting.apply(flag: "/x", as: "-D", to: &configuration)
+        #expect(configuration.statPrefixDelimiter == UInt8(ascii: "/"))
+        #expect(throws: SettingError.self) { try setting.apply(flag: "", as: "-D", to: &configuration) }
+        #expect(throws: SettingError.self) { try setting.apply(file: .string("::"), to: &configuration) }
+        try setting.apply(file: .string("|"), to: &configuration)
+        #expect(configuration.statPrefixDelimiter == UInt8(ascii: "|"))
+    }
+
+    @Test("the switches default as memcached's do and are read from the file")
+    func switches() throws {
+        var configuration = ServerConfiguration()
+        #expect(!configuration.shutdownEnabled && configuration.dumpEnabled && configuration.flushEnabled)
+        #expect(configuration.watchEnabled && !configuration.detailEnabled)
+        for key in ["shutdown_command", "detail_enabled"] {
+            try #require(Settings.named(key)).apply(file: .boolean(true), to: &configuration)
+        }
+        for key in ["dump_enabled", "flush_enabled", "watch_enabled"] {
+            try #require(Settings.named(key)).apply(file: .boolean(false), to: &configuration)
+        }
+        #expect(configuration.shutdownEnabled && !configuration.dumpEnabled && !configuration.flushEnabled)
+        #expect(!configuration.watchEnabled && configuration.detailEnabled)
+    }
 }

@@ -14,6 +14,8 @@ enum Decoded: Equatable, CustomStringConvertible {
     case arithmetic(incr: Bool, key: [UInt8], delta: UInt64, noreply: Bool)
     case touch(key: [UInt8], exptime: Int32, noreply: Bool)
     case flushAll(delay: Int32, noreply: Bool)
+    case flushRefused(noreply: Bool)
+    case admin(AdminRequest.Verb, arguments: [UInt8], tokens: Int)
     case verbosity(level: UInt32, noreply: Bool)
     case version
     case quit
@@ -37,6 +39,8 @@ enum Decoded: Equatable, CustomStringConvertible {
         case .arithmetic(let i, let k, let d, let n): return "\(i ? "incr" : "decr")(\(s(k)), \(d), noreply \(n))"
         case .touch(let k, let e, let n): return "touch(\(s(k)), \(e), noreply \(n))"
         case .flushAll(let d, let n): return "flushAll(\(d), noreply \(n))"
+        case .flushRefused(let n): return "flushRefused(noreply \(n))"
+        case .admin(let v, let a, let t): return "admin(\(v), \(s(a)), ntokens \(t))"
         case .verbosity(let l, let n): return "verbosity(\(l), noreply \(n))"
         case .version: return "version"
         case .quit: return "quit"
@@ -62,6 +66,8 @@ enum Decoded: Equatable, CustomStringConvertible {
         case .arithmetic(let r): self = .arithmetic(incr: r.increment, key: b(r.key), delta: r.delta, noreply: r.noreply)
         case .touch(let key, let exptime, let noreply): self = .touch(key: b(key), exptime: exptime, noreply: noreply)
         case .flushAll(let delay, let noreply): self = .flushAll(delay: delay, noreply: noreply)
+        case .flushRefused(let noreply): self = .flushRefused(noreply: noreply)
+        case .admin(let request): self = .admin(request.verb, arguments: b(request.arguments), tokens: request.tokenCount)
         case .verbosity(let level, let noreply): self = .verbosity(level: level, noreply: noreply)
         case .version: self = .version
         case .quit: self = .quit

@@ -70,7 +70,7 @@ struct TextParserCommandTests {
         #expect(decode("quit now\r\n") == [.quit])
         #expect(decode("stats\r\n") == [.stats([])])
         #expect(decode("stats items x\r\n") == [.stats(bytes("items x"))])
-        #expect(decode("shutdown\r\n") == [.failure("ERROR: shutdown not enabled")])
+        #expect(decode("shutdown\r\n") == [.admin(.shutdown, arguments: [], tokens: 2)])
         #expect(decode("mn\r\n") == [.other("metaNoop")])
     }
 
@@ -86,10 +86,35 @@ struct TextParserCommandTests {
         "get", "get ", "gets", "gat", "gats", "bget",
         "set k 0 0", "set k 0 0 7 noreply x", "add k 0 0", "cas k 0 0 1", "cas k 0 0 1 1 noreply x",
         "delete", "delete d a b c", "incr k", "incr i 1 noreply x", "decr k", "touch t", "touch t 10 x y",
-        "flush_all 1 2 3", "verbosity", "verbosity 1 2 3", "get\ta", "lru_crawler foo",
+        "flush_all 1 2 3", "verbosity", "verbosity 1 2 3", "get\ta",
+        "cache_memlimit", "cache_memlimit 1 2 3", "lru",
     ])
     func unknownOrWrongArity(line: String) {
         #expect(decode(line + "\r\n") == [.error])
+    }
+
+    /// Administrative verbs reach the executor with their arguments and memcached's `ntokens`,
+    /// once the token-count checks `process_command_ascii` makes itself have passed.
+    @Test func administrativeVerbs() {
+        #expect(decode("cache_memlimit 64\r\n") == [.admin(.cacheMemlimit, arguments: bytes("64"), tokens: 3)])
+        #expect(decode("cache_memlimit 64 noreply\r\n") == [.admin(.cacheMemlimit, arguments: bytes("64 noreply"), tokens: 4)])
+        #expect(decode("lru_crawler\r\n") == [.admin(.lruCrawler, arguments: [], tokens: 2)])
+        #expect(decode("lru_crawler metadump all\r\n") == [.admin(.lruCrawler, arguments: bytes("metadump all"), tokens: 4)])
+        #expect(decode("lru tune 1 2 3 4\r\n") == [.admin(.lru, arguments: bytes("tune 1 2 3 4"), tokens: 7)])
+        #expect(decode("slabs reassign 1 2\r\n") == [.admin(.slabs, arguments: bytes("reassign 1 2"), tokens: 5)])
+        #expect(decode("watch\r\n") == [.admin(.watch, arguments: [], tokens: 2)])
+        #expect(decode("shutdown graceful\r\n") == [.admin(.shutdown, arguments: bytes("graceful"), tokens: 3)])
+    }
+
+    /// `-F`: every `flush_all` form that passes the token count is refused, a bad delay included,
+    /// and noreply still silences the refusal.
+    @Test func flushAllRefusedWhenDisabled() {
+        var limits = TextParser.Limits()
+        limits.flushEnabled = false
+        #expect(decode(bytes("flush_all\r\n"), limits: limits) == [.flushRefused(noreply: false)])
+        #expect(decode(bytes("flush_all abc\r\n"), limits: limits) == [.flushRefused(noreply: false)])
+        #expect(decode(bytes("flush_all 0 noreply\r\n"), limits: limits) == [.flushRefused(noreply: true)])
+        #expect(decode(bytes("flush_all 1 2 3\r\n"), limits: limits) == [.error])
     }
 
     @Test func moreThan23TokensFailsFixedArity() {
