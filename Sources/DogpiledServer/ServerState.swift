@@ -107,6 +107,7 @@ public final class ServerState: Sendable {
         self.mutexes = MutexTable(context: shared)
         self.verbosity = verbosity ?? Verbosity(configuration.verbosity)
         self.admin = AdminSettings(memoryBytes: configuration.memoryLimitBytes)
+        admin.crawlerEnabled.store(configuration.lruCrawlerEnabled, ordering: .relaxed)
         self.prefixStatistics = PrefixStatistics(
             delimiter: configuration.statPrefixDelimiter, enabled: configuration.detailEnabled)
         self.mutexLockWait = Atomic(configuration.lockWaitMilliseconds)

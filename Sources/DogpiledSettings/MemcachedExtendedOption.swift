@@ -35,7 +35,7 @@ public struct MemcachedExtendedOption: Sendable {
     /// memcached's check of the value, so a value memcached refuses is refused here too: nil
     /// when acceptable, else what would be.
     let check: @Sendable (String) -> String?
-    /// For `.implemented`: stores the checked value.
+    /// For `.implemented`: stores the checked value ("" for a bare name).
     let write: (@Sendable (String, inout ServerConfiguration) throws(SettingError) -> Void)?
 
     init(
@@ -67,7 +67,7 @@ public struct MemcachedExtendedOption: Sendable {
         if let value, self.value != .none, let problem = check(value) {
             throw SettingError(setting: spelling, message: "'\(value)' is not \(problem)")
         }
-        if let write, let value { try write(value, &configuration) }
+        if let write { try write(value ?? "", &configuration) }
         return notice
     }
 }

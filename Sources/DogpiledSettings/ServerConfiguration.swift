@@ -78,6 +78,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var statPrefixDelimiter: UInt8 = UInt8(ascii: ":")
     /// Whether per-prefix statistics (`stats detail`) are collected from the start (`-D`).
     public var detailEnabled: Bool = false
+    /// `-o no_lru_crawler` turns this off: `lru_crawler crawl` and `metadump` answer memcached's
+    /// `CLIENT_ERROR lru crawler disabled` until `lru_crawler enable`.
+    public var lruCrawlerEnabled: Bool = true
 
     /// Bytes all connections together may buffer beyond each one's 16 KB base input buffer
     /// (half-received requests, what parked clients pipeline); 0 picks
