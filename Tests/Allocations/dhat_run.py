@@ -9,6 +9,8 @@ and recycles) or by dogpiled's own code (everything else).
 
 Per-request counts come from two runs whose workloads differ only in the number of requests:
 ``(allocations(2N) - allocations(N)) / N``, so start-up, the connection and timers cancel out.
+Allocations made while answering ``stats`` (a workload may poll it a varying number of times to
+know when waiters are parked) are left out of both.
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ def classify(profile: dict) -> Counts:
         if any("evbuffer_" in name for name in names):
             libevent += calls
             continue
+        if any("StatsReport" in name for name in names):
+            continue                          # polling `stats`, not the workload under test
         ours += calls
         key = " <- ".join(short(n) for n in names[1:6])
         stacks[key] = stacks.get(key, 0) + calls

@@ -63,6 +63,26 @@ def test_reads_allocate_nothing(name, request_line, ending):
     assert ours < 0.3, f"{name}: {ours:.2f} allocations per request: {list(grown.items())[:3]}"
 
 
+@pytest.mark.parametrize("name,request_line,ending", [
+    ("get hit", b"get k\r\n", b"END\r\n"),
+    ("lockgen HIT", b"lockgen k 30000 0\r\n", b"HIT\r\n"),
+])
+def test_reads_one_per_round_trip(name, request_line, ending):
+    """Unpipelined, as most clients send: each reply drains the output, so libevent makes a
+    new chain for the next one. dogpiled itself still allocates nothing; libevent's chain is
+    bounded too, so a second allocation per reply would show."""
+    def step(conn, port, times):
+        reply = first_reply(conn, request_line, ending)
+        for _ in range(times):
+            conn.sendall(request_line)
+            assert read_exactly(conn, len(reply)) == reply
+
+    ours, libevent, grown = per_request(binary(), store, step, N)
+    report(f"{name}, one per round trip", ours, libevent, grown)
+    assert ours < 0.3, f"{name}: {ours:.2f} allocations per request: {list(grown.items())[:3]}"
+    assert libevent < 1.3, f"{name}: {libevent:.2f} libevent allocations per request"
+
+
 def test_set_of_an_existing_key_allocates_once():
     request = b"set k 0 0 100\r\n" + VALUE + b"\r\n"
 

@@ -11,9 +11,15 @@ value the followers would have been given too:
 - ``GEN``: the bytes the leader's creator produced, once ``setgen`` stored them.
 
 Anything else (``BUSY``, a creator that raised, a value the region chose not to
-cache, an error) shares nothing: each follower then asks the server itself, exactly
-as it would have without coalescing.  Followers decode the bytes themselves, so no
-two callers are handed the same mutable object.
+cache, a dead daemon, an error) shares nothing: each follower then asks the server
+itself, exactly as it would have without coalescing.  Followers decode the bytes
+themselves, so no two callers are handed the same mutable object.
+
+A follower never waits in the process longer than the leader's lease could last
+(``lease_ms``): past it, the server would have handed the lease to the next waiter,
+so the follower asks the server itself, and a hung creator blocks no more than it
+would across processes.  A thread never follows a flight it leads (a creator asking
+for its own key), and a child process starts with no flights (``os.fork``).
 
 Why: a parked request costs a socket and a wake-up on the server, and on the
 client a thread woken by the kernel; with 10 threads per process the fleet parks
@@ -24,18 +30,23 @@ removed when it lands), so the table's size is bounded by the keys in flight.
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from typing import Dict, Optional, Tuple
+
+_every_table: "weakref.WeakSet[Flights]" = weakref.WeakSet()
 
 
 class Flight:
     """One leader's request for a key; followers wait on ``landed``."""
 
-    __slots__ = ("landed", "data")
+    __slots__ = ("landed", "data", "leader")
 
     def __init__(self) -> None:
         self.landed = threading.Event()
         self.data: Optional[bytes] = None   # the value bytes to share, if any
+        self.leader = threading.get_ident()
 
 
 class Flights:
@@ -44,15 +55,24 @@ class Flights:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._flying: Dict[str, Flight] = {}
+        _every_table.add(self)
 
-    def board(self, key: str) -> Tuple[Flight, bool]:
-        """The flight for ``key`` and whether the caller leads it (asks the server)."""
+    def board(self, key: str) -> Tuple[Optional[Flight], bool]:
+        """The flight for ``key`` and whether the caller leads it (asks the server).
+        ``(None, False)`` when this thread already leads ``key``: it asks on its own."""
         with self._lock:
             flight = self._flying.get(key)
             if flight is not None:
+                if flight.leader == threading.get_ident():
+                    return None, False
                 return flight, False
             flight = self._flying[key] = Flight()
             return flight, True
+
+    def _forget_all(self) -> None:
+        """In a forked child: the parent's leaders are not here to land their flights."""
+        self._lock = threading.Lock()
+        self._flying = {}
 
     def land(self, key: str, flight: Flight, data: Optional[bytes] = None) -> None:
         """Release the followers, with ``data`` to share if the leader has a value.
@@ -72,3 +92,12 @@ class Flights:
     def __len__(self) -> int:
         with self._lock:
             return len(self._flying)
+
+
+def _after_fork_in_child() -> None:
+    for table in list(_every_table):
+        table._forget_all()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

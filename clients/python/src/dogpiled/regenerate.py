@@ -253,25 +253,27 @@ class Regenerator:
         Threads of this process asking for ``key`` at the same time share one request:
         the first asks, the others take the value it learns (see flights.py)."""
         deadline = time.monotonic() + self.busy_deadline
-        if self.flights is None:
-            return self._get_or_create(key, create, decode, encode, exptime, should_cache,
-                                       background, early, deadline, None)
-        while True:
-            flight, leader = self.flights.board(key)
-            if leader:
-                try:
-                    return self._get_or_create(key, create, decode, encode, exptime,
-                                               should_cache, background, early, deadline, flight)
-                finally:
-                    self.flights.land(key, flight)
-            if not flight.landed.wait(max(0.0, deadline - time.monotonic())):
-                raise LockTimeout(f"dogpiled: {key} was still being regenerated after "
-                                  f"{self.busy_deadline:.1f} s")
-            if flight.data is not None:
+        flight, leader = self.flights.board(key) if self.flights is not None else (None, False)
+        if leader:
+            try:
+                return self._get_or_create(key, create, decode, encode, exptime, should_cache,
+                                           background, early, deadline, flight)
+            finally:
+                self.flights.land(key, flight)
+        if flight is not None:
+            # Follow at most as long as the leader's lease could last: past it the server
+            # would have elected the next waiter, so ask it then, as that waiter.
+            patience = min(self.lease_ms / 1000.0, max(0.0, deadline - time.monotonic()))
+            if flight.landed.wait(patience) and flight.data is not None:
                 payload = decode(flight.data)
                 if payload is not NO_VALUE:
                     return payload
-            # The leader learned nothing to share: ask (or follow the next leader).
+            if time.monotonic() >= deadline:
+                raise LockTimeout(f"dogpiled: {key} was still being regenerated after "
+                                  f"{self.busy_deadline:.1f} s")
+        # No flight to follow, or the leader learned nothing to share: ask the server.
+        return self._get_or_create(key, create, decode, encode, exptime, should_cache,
+                                   background, early, deadline, None)
 
     def _get_or_create(self, key: str, create: Callable[[], Any], decode: Decode, encode: Encode,
                        exptime: int, should_cache: ShouldCache, background: Optional[Background],
