@@ -72,7 +72,7 @@ final class Connection: EventHandler {
             budget: worker.state.inputBudget)
         self.machine = ConnectionStateMachine(
             outputHighWater: Self.outputHighWater, requestsPerEvent: configuration.requestsPerEvent,
-            now: MonotonicClock.milliseconds())
+            now: MonotonicClock.milliseconds(), requiresAuthentication: worker.state.authenticator != nil)
         self.random = SplitMix64(seed: serial &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt(bitPattern: ObjectIdentifier(worker).hashValue)))
         readEvent = Event(base: worker.base, descriptor: descriptor, what: Event.read | Event.persist, handler: self, tag: 0)
         writeEvent = Event(base: worker.base, descriptor: descriptor, what: Event.write | Event.persist, handler: self, tag: 1)
@@ -111,7 +111,9 @@ final class Connection: EventHandler {
             case .none:
                 return
             case .execute:
-                action = machine.batchEnded(executeBatch())
+                let end = executeBatch()
+                queueHeldReply()
+                action = machine.batchEnded(end)
             case .write:
                 action = writeOutput()
             case .wait(let watch):
@@ -163,6 +165,10 @@ final class Connection: EventHandler {
                 return end
             }
             executed += 1
+            if machine.needsCredentials {
+                if let end = executeAuthentication() { return end }
+                continue
+            }
             let buffer = input.readableBytes
             switch parser.parse(buffer) {
             case .needMoreData(let size):

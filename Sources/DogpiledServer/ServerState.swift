@@ -56,6 +56,8 @@ public final class ServerState: Sendable {
     public let inputBudget: InputBufferBudget
     /// Unix time the server started.
     public let startedAt: Int64
+    /// `-Y`: the credentials connections must present first; nil without an auth file.
+    public let authenticator: Authenticator?
     /// "binary protocol is not supported": at most one line per 10 s, with a count of the rest,
     /// since every such connection would otherwise log one (issue 8, item 8).
     let binaryProtocolLog = LogRateLimiter(intervalMilliseconds: 10_000)
@@ -98,6 +100,7 @@ public final class ServerState: Sendable {
         self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }
         self.inputBudget = InputBufferBudget(limit: configuration.effectiveInputBufferLimit)
         self.startedAt = clock.epoch + 2
+        self.authenticator = try configuration.authFile.map { path throws(AuthFileError) in try Authenticator(path: path) }
     }
 
     /// systemd's `StateDirectory=` (the first path of `$STATE_DIRECTORY`), when no directory was

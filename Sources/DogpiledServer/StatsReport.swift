@@ -62,6 +62,7 @@ struct StatsReport {
             .cmdGet, .cmdSet, .cmdFlush, .cmdTouch, .getHits, .getMisses,
             .deleteMisses, .deleteHits, .incrMisses, .incrHits, .decrMisses, .decrHits,
             .casMisses, .casHits, .casBadval, .touchHits, .touchMisses, .storeTooLarge, .storeNoMemory,
+            .authCmds, .authErrors,
             .bytesRead, .bytesWritten,
         ]
         for counter in counters {
@@ -112,6 +113,8 @@ struct StatsReport {
             ("cas_enabled", "yes"),
             ("tcp_backlog", String(configuration.backlog)),
             ("binding_protocol", "ascii"),
+            ("auth_enabled_sasl", "no"),
+            ("auth_enabled_ascii", state.authenticator?.path ?? "no"),
             ("item_size_max", String(configuration.itemSizeLimit)),
             ("maxconns_fast", "yes"),
             ("lru_crawler", "yes"),

@@ -14,6 +14,8 @@ public final class WorkerStatistics: Sendable {
         case storeTooLarge, storeNoMemory
         case bytesRead, bytesWritten, connYields
         case idleKicks, readBufferOutOfMemory, binaryProtocolCloses
+        /// `-Y` authentication attempts, and the failed ones.
+        case authCmds, authErrors
 
         /// The name `stats` prints.
         public var name: String {
@@ -43,11 +45,13 @@ public final class WorkerStatistics: Sendable {
             case .idleKicks: "idle_kicks"
             case .readBufferOutOfMemory: "read_buf_oom"
             case .binaryProtocolCloses: "binary_protocol_closes"
+            case .authCmds: "auth_cmds"
+            case .authErrors: "auth_errors"
             }
         }
     }
 
-    private let counters: InlineArray<25, Atomic<UInt64>>
+    private let counters: InlineArray<27, Atomic<UInt64>>
 
     /// All zero.
     public init() {

@@ -65,6 +65,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// closed and counted (`read_buf_oom`). `input_buffer_limit` in the file.
     public var inputBufferLimitBytes: Int = 0
 
+    /// memcached's `-Y <file>` (`auth_file`): ASCII authentication. Every connection must first
+    /// send `set <any> <flags> <exptime> <bytes>` with `user pass` as its data, matching a
+    /// `user:password` line of the file (re-read on SIGHUP). nil: off.
+    public var authFile: String? = nil
+
     /// The defaults.
     public init() {}
 

@@ -42,6 +42,10 @@ struct Daemon {
         do {
             server = try Server(configuration: configuration, logger: logger, verbosity: verbosity)
             try server.bind()
+        } catch let error as AuthFileError {
+            // memcached's message and status (EXIT_FAILURE) for an auth file it cannot use.
+            printError(error.message(path: configuration.authFile ?? ""))
+            throw ExitCode(1)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(71)

@@ -74,6 +74,9 @@ struct DogpiledCommand: ParsableCommand {
     @Option(name: [.customShort("B", allowingJoined: true), .customLong("protocol")], help: "Protocol: ascii or auto (binary is not supported).")
     var bindingProtocol: String = "ascii"
 
+    @Option(name: [.customShort("Y", allowingJoined: true), .customLong("auth-file")], help: "ASCII authentication: a file of user:password lines (re-read on SIGHUP).")
+    var authFile: String?
+
     @Flag(name: [.customShort("d"), .customLong("daemon")], help: "Not supported: run dogpiled in the foreground (e.g. under systemd).")
     var daemonize = false
 
@@ -120,6 +123,11 @@ struct DogpiledCommand: ParsableCommand {
         guard udpPort == 0 else { throw ValidationError("UDP is not supported; use -U 0") }
         guard !daemonize else { throw ValidationError("-d/--daemon is not supported: run dogpiled in the foreground, e.g. under systemd (see systemd/dogpiled.service)") }
         guard ["ascii", "auto"].contains(bindingProtocol) else { throw ValidationError("-B \(bindingProtocol): only the ascii protocol is supported") }
+        if authFile != nil && bindingProtocol != "ascii" {
+            // memcached's words and status (EX_USAGE) for -Y with a protocol other than ascii.
+            printError("ERROR: You cannot allow the BINARY protocol while using ascii authentication tokens.")
+            throw ExitCode(64)
+        }
     }
 
     func run() throws {
@@ -163,7 +171,7 @@ struct DogpiledCommand: ParsableCommand {
             ("-b", listenBacklog), ("--max-locks", maxLocks), ("--lock-wait-ms", lockWaitMs), ("-P", pidfile),
             ("--tcp-keepalive", tcpKeepalive), ("--tcp-keepalive-idle", tcpKeepaliveIdle),
             ("--tcp-keepalive-interval", tcpKeepaliveInterval), ("--tcp-keepalive-count", tcpKeepaliveCount),
-            ("--state-dir", stateDir), ("--input-buffer-limit", inputBufferLimit),
+            ("--state-dir", stateDir), ("--input-buffer-limit", inputBufferLimit), ("-Y", authFile),
         ]
         for case let (spelling, text?) in given {
             guard let setting = Settings.flag(spelling) else { continue }
