@@ -78,6 +78,9 @@ struct StatsReport {
             ("idle_kicks", String(state.total(.idleKicks))),
             ("read_buf_oom", String(state.total(.readBufferOutOfMemory))),
             ("binary_protocol_closes", String(state.total(.binaryProtocolCloses))),
+        ]
+        lines += tlsGeneral()
+        lines += [
             // Where memory beyond the items goes: buffered requests and queued replies.
             ("input_buffer_bytes", String(state.inputBudget.heldBytes)),
             // Copied bytes only: values sent by reference are items' own memory, reported apart.
@@ -128,7 +131,7 @@ struct StatsReport {
             ("tcp_keepalive_interval", String(configuration.tcpKeepaliveIntervalSeconds)),
             ("tcp_keepalive_count", String(configuration.tcpKeepaliveProbes)),
             ("state_dir", configuration.stateDirectory ?? "NULL"),
-        ]
+        ] + tlsSettings()
     }
 
     /// One block per region: its budget, use and settings.

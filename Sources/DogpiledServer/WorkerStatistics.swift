@@ -16,6 +16,8 @@ public final class WorkerStatistics: Sendable {
         case idleKicks, readBufferOutOfMemory, binaryProtocolCloses
         /// `-Y` authentication attempts, and the failed ones.
         case authCmds, authErrors
+        /// TLS handshakes that failed, and those cut off by `tls_handshake_timeout`.
+        case sslHandshakeErrors, sslHandshakeTimeouts
 
         /// The name `stats` prints.
         public var name: String {
@@ -47,11 +49,13 @@ public final class WorkerStatistics: Sendable {
             case .binaryProtocolCloses: "binary_protocol_closes"
             case .authCmds: "auth_cmds"
             case .authErrors: "auth_errors"
+            case .sslHandshakeErrors: "ssl_handshake_errors"
+            case .sslHandshakeTimeouts: "ssl_handshake_timeouts"
             }
         }
     }
 
-    private let counters: InlineArray<27, Atomic<UInt64>>
+    private let counters: InlineArray<29, Atomic<UInt64>>
 
     /// All zero.
     public init() {

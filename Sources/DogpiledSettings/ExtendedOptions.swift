@@ -12,6 +12,11 @@ public enum ExtendedOptions {
                     let known = Settings.all.compactMap(\.extendedOption).joined(separator: ", ")
                     throw SettingError(setting: "-o \(name)", message: "not supported by dogpiled (supported: \(known))")
                 }
+                // memcached's switches (ssl_session_cache, ssl_kernel_tls) are bare names.
+                if parts.count == 1, case .boolean = setting.kind {
+                    try setting.apply(flag: "true", as: "-o \(name)", to: &configuration)
+                    continue
+                }
                 guard parts.count == 2 else {
                     throw SettingError(setting: "-o \(name)", message: "needs a value: -o \(name)=N")
                 }

@@ -56,7 +56,7 @@ public enum Settings {
                 write: { if case .integer(let bytes) = $1 { $0.inputBufferLimitBytes = bytes } }),
         path("auth_file", flags: ["-Y", "--auth-file"], emptyMeansNone: false,
              "memcached's ASCII authentication: user:password lines; re-read on SIGHUP", \.authFile),
-    ]
+    ] + tls
 
     /// The row for config key `key`.
     public static func named(_ key: String) -> Setting? { all.first { $0.key == key } }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DogpiledConfiguration
 import DogpiledServer
+import EventLoop
 import Logging
 
 #if canImport(Glibc)
@@ -46,6 +47,11 @@ struct Daemon {
             // memcached's message and status (EXIT_FAILURE) for an auth file it cannot use.
             printError(error.message(path: configuration.authFile ?? ""))
             throw ExitCode(1)
+        } catch let error as TLSError {
+            // memcached exits EX_USAGE when its certificates do not load (saying why only with
+            // -v); dogpiled always says why.
+            printError(error.description)
+            throw ExitCode(64)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(71)

@@ -77,6 +77,9 @@ struct DogpiledCommand: ParsableCommand {
     @Option(name: [.customShort("Y", allowingJoined: true), .customLong("auth-file")], help: "ASCII authentication: a file of user:password lines (re-read on SIGHUP).")
     var authFile: String?
 
+    @Flag(name: [.customShort("Z"), .customLong("enable-ssl")], help: "TLS on every TCP listener but -l notls:<host>:<port> ones (certificates: -o ssl_chain_cert=...,ssl_key=...).")
+    var enableSSL = false
+
     @Flag(name: [.customShort("d"), .customLong("daemon")], help: "Not supported: run dogpiled in the foreground (e.g. under systemd).")
     var daemonize = false
 
@@ -180,6 +183,7 @@ struct DogpiledCommand: ParsableCommand {
         if let idleTimeout { try ExtendedOptions.apply(["idle_timeout=\(idleTimeout)"], to: &configuration) }
         try ExtendedOptions.apply(extended, to: &configuration)
         if disableEvictions { configuration.evictionEnabled = false }
+        if enableSSL { configuration.tlsEnabled = true }
         if verbose > 0 { configuration.verbosity = min(verbose, 2) }
         if !region.isEmpty { configuration.regions = try region.map(RegionSettingsTable.parse(argument:)) }
         try ConfigurationCheck.validate(configuration)
