@@ -36,4 +36,10 @@ static inline int dogpiled_tls1_version(int minor) {
     default: return TLS1_3_VERSION;
     }
 }
+
+// OpenSSL 3 reports a peer that closed without close_notify as an SSL error with this reason:
+// for a server of a request/reply protocol it is a hang-up, not a failure.
+static inline int dogpiled_ssl_error_is_unexpected_eof(void) {
+    return ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+}
 #endif

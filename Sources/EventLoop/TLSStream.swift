@@ -79,7 +79,9 @@ public final class TLSStream {
     private func failure(of result: Int32, writing: Bool) -> InputBuffer.ReadOutcome {
         let code = SSL_get_error(ssl, result)
         let savedErrno = errno
+        let unexpectedEOF = code == SSL_ERROR_SSL && dogpiled_ssl_error_is_unexpected_eof() == 1
         ERR_clear_error()
+        if unexpectedEOF { return .endOfStream }
         switch code {
         case SSL_ERROR_WANT_READ:
             if writing { writeWantsReadable = true }

@@ -80,6 +80,9 @@ struct DogpiledCommand: ParsableCommand {
     @Flag(name: [.customShort("Z"), .customLong("enable-ssl")], help: "TLS on every TCP listener but -l notls:<host>:<port> ones (certificates: -o ssl_chain_cert=...,ssl_key=...).")
     var enableSSL = false
 
+    @Option(name: .customLong("tls-handshake-timeout"), help: "Seconds a TLS client has to finish its handshake (default 10).")
+    var tlsHandshakeTimeout: String?
+
     @Flag(name: [.customShort("d"), .customLong("daemon")], help: "Not supported: run dogpiled in the foreground (e.g. under systemd).")
     var daemonize = false
 
@@ -175,6 +178,7 @@ struct DogpiledCommand: ParsableCommand {
             ("--tcp-keepalive", tcpKeepalive), ("--tcp-keepalive-idle", tcpKeepaliveIdle),
             ("--tcp-keepalive-interval", tcpKeepaliveInterval), ("--tcp-keepalive-count", tcpKeepaliveCount),
             ("--state-dir", stateDir), ("--input-buffer-limit", inputBufferLimit), ("-Y", authFile),
+            ("--tls-handshake-timeout", tlsHandshakeTimeout),
         ]
         for case let (spelling, text?) in given {
             guard let setting = Settings.flag(spelling) else { continue }
