@@ -25,7 +25,7 @@ public final class TLSContext: @unchecked Sendable {
         try loadCertificates(now: now)
         SSL_CTX_set_verify(context, Self.verifyFlags(options.verifyMode), nil)
         if let ciphers = options.ciphers, SSL_CTX_set_cipher_list(context, ciphers) != 1 {
-            SSL_CTX_free(context)
+            // deinit frees the context: every property is set, so a throw from here runs it.
             throw TLSError("Error setting the provided cipher(s): \(ciphers)")
         }
         if options.sessionCache {

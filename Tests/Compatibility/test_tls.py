@@ -320,3 +320,22 @@ def test_many_tls_clients_at_once(pair, certs):
     for thread in threads:
         thread.join(30)
     assert not errors, errors[:3]
+
+
+@pytest.mark.parametrize("options", [
+    lambda certs: ["-Z"],
+    lambda certs: ["-Z", "-o", f"ssl_chain_cert={certs.server_cert}"],
+    lambda certs: tls_options(certs, "ssl_ciphers=BOGUS"),
+    lambda certs: ["-Z", "-o", f"ssl_chain_cert={certs.server_cert},ssl_key={certs.other_server_key}"],
+])
+def test_unusable_tls_settings_refuse_to_start_as_memcached_does(certs, options):
+    import subprocess
+    statuses = []
+    for make in (reference_command, candidate_command):
+        argv = make(free_port()) + options(certs)
+        try:
+            statuses.append(subprocess.run(argv, capture_output=True, timeout=5).returncode)
+        except subprocess.TimeoutExpired:
+            statuses.append("running")
+    # memcached exits EX_USAGE (64); dogpiled likewise, and never crashes.
+    assert statuses == [64, 64], statuses
