@@ -339,3 +339,51 @@ def test_unusable_tls_settings_refuse_to_start_as_memcached_does(certs, options)
             statuses.append("running")
     # memcached exits EX_USAGE (64); dogpiled likewise, and never crashes.
     assert statuses == [64, 64], statuses
+
+
+def test_slow_reader_gets_every_byte_over_tls(pair, certs):
+    """A reply far larger than the socket buffers, read slowly: SSL_write is retried after
+    WANT_WRITE while more replies queue behind (past the 4 MB output high-water), and every
+    byte arrives in order."""
+    _, candidate = pair
+    value = bytes(range(256)) * 4000  # 1 MB
+    with tls_connect(candidate.port, client_context(certs), timeout=30) as sock:
+        assert talk(sock, b"set big 0 0 %d\r\n" % len(value) + value + b"\r\n") == b"STORED\r\n"
+        sock.sendall(b"get big big big big big big\r\nversion\r\n")
+        block = b"VALUE big 0 %d\r\n" % len(value) + value + b"\r\n"
+        want = block * 6 + b"END\r\n"
+        got = bytearray()
+        sock.settimeout(30)
+        while len(got) < len(want) or b"\r\n" not in got[len(want):]:
+            chunk = sock.recv(16384)
+            assert chunk, len(got)
+            got += chunk
+            if len(got) < 2 * len(block):
+                time.sleep(0.002)  # slow at first, so the server's writes block
+        assert bytes(got[:len(want)]) == want
+        assert got[len(want):].startswith(b"VERSION ")
+
+
+def test_parked_tls_client_that_hangs_up_is_released(pair, certs):
+    _, candidate = pair
+    context = client_context(certs)
+    holder = tls_connect(candidate.port, context)
+    try:
+        granted = talk(holder, b"lockgen hang 10000\r\n")
+        assert granted.startswith(b"GEN "), granted
+        waiter = tls_connect(candidate.port, context)
+        waiter.sendall(b"lockgen hang 10000 8000\r\n")
+        deadline = time.monotonic() + 5
+        while stats(candidate.port, context, b"locks").get(b"generation_waiters") != b"1":
+            assert time.monotonic() < deadline, "the waiter never parked"
+            time.sleep(0.05)
+        waiter.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            locks = stats(candidate.port, context, b"locks")
+            if locks.get(b"generation_waiters") == b"0":
+                break
+            time.sleep(0.1)
+        assert locks.get(b"generation_waiters") == b"0", locks
+    finally:
+        holder.close()
