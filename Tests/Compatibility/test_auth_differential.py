@@ -69,15 +69,16 @@ CASES: list[bytes] = [
 ]
 
 
-def talk(port: int, data: bytes, quiet: float = 0.3, limit: float = 5.0) -> bytes:
-    """Sends ``data`` and returns what came back until ``quiet`` seconds pass with nothing,
-    with ``<CLOSED>`` appended if the server closed or reset the connection."""
+def talk(port: int, data: bytes, quiet: float = 0.3, limit: float = 10.0, first_wait: float = 2.0) -> bytes:
+    """Sends ``data`` and returns what came back until ``quiet`` seconds pass with nothing after
+    the first bytes (up to ``first_wait`` for those, so a loaded machine does not cut a reply
+    short), with ``<CLOSED>`` appended if the server closed or reset the connection."""
     with socket.create_connection((HOST, port), timeout=5) as sock:
         sock.sendall(data)
-        sock.settimeout(quiet)
         out = b""
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
+            sock.settimeout(quiet if out else first_wait)
             try:
                 chunk = sock.recv(65536)
             except socket.timeout:

@@ -42,14 +42,16 @@ def tls_connect(port: int, context: ssl.SSLContext, timeout: float = 5.0) -> ssl
     return context.wrap_socket(raw, server_hostname="localhost")
 
 
-def talk(sock: socket.socket, data: bytes, quiet: float = 0.3, limit: float = 10.0) -> bytes:
-    """Sends ``data``; returns what came back until ``quiet`` seconds of silence (``<CLOSED>``
-    appended if the server closed)."""
+def talk(sock: socket.socket, data: bytes, quiet: float = 0.3, limit: float = 20.0,
+         first_wait: float = 5.0) -> bytes:
+    """Sends ``data``; returns what came back until ``quiet`` seconds of silence after the first
+    bytes (waiting up to ``first_wait`` for those, so a loaded machine does not cut a reply
+    short), with ``<CLOSED>`` appended if the server closed."""
     sock.sendall(data)
-    sock.settimeout(quiet)
     out = b""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
+        sock.settimeout(quiet if out else first_wait)
         try:
             chunk = sock.recv(1 << 20)
         except (socket.timeout, ssl.SSLWantReadError):
@@ -347,13 +349,13 @@ def test_slow_reader_gets_every_byte_over_tls(pair, certs):
     byte arrives in order."""
     _, candidate = pair
     value = bytes(range(256)) * 4000  # 1 MB
-    with tls_connect(candidate.port, client_context(certs), timeout=30) as sock:
+    with tls_connect(candidate.port, client_context(certs), timeout=60) as sock:
         assert talk(sock, b"set big 0 0 %d\r\n" % len(value) + value + b"\r\n") == b"STORED\r\n"
         sock.sendall(b"get big big big big big big\r\nversion\r\n")
         block = b"VALUE big 0 %d\r\n" % len(value) + value + b"\r\n"
         want = block * 6 + b"END\r\n"
         got = bytearray()
-        sock.settimeout(30)
+        sock.settimeout(60)
         while len(got) < len(want) or b"\r\n" not in got[len(want):]:
             chunk = sock.recv(16384)
             assert chunk, len(got)
