@@ -159,7 +159,8 @@ def test_lock_verbs_over_tls_wake_a_parked_waiter(pair, certs):
             assert chunk, woken
             woken += chunk
         assert woken.startswith(b"VALUE k 0 5") and b"value" in woken, woken
-        assert time.monotonic() - started < 2
+        # Woken by the store, not by its 5 s wait running out.
+        assert time.monotonic() - started < 4
     finally:
         holder.close()
         waiter.close()
@@ -244,7 +245,7 @@ def test_stalled_handshakes_are_disconnected(certs):
         context = client_context(certs)
         before = stats(server.port, context)
         assert int(before[b"curr_connections"]) >= 41
-        deadline = time.monotonic() + 6
+        deadline = time.monotonic() + 10
         closed = 0
         for sock in stalled:
             sock.settimeout(max(0.1, deadline - time.monotonic()))
