@@ -30,6 +30,12 @@ let package = Package(
             pkgConfig: "libevent_pthreads",
             providers: [.apt(["libevent-dev"])]
         ),
+        // OpenSSL, as Debian packages it (libssl-dev): the daemon's TLS (-Z).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // Bytes in, commands out; replies out as bytes. No I/O, no Foundation.
         .target(name: "MemcacheProtocol"),
         // Items, the sharded hash table, LRU, memory budget, expiry, CAS (and the early-recompute
@@ -40,8 +46,9 @@ let package = Package(
         .target(name: "Dogpile"),
         // Generation leases per key, the named mutex table, waiters, fencing tokens.
         .target(name: "Coordination", dependencies: ["Dogpile"]),
-        // The Swift face of libevent: event bases, listeners, connections, wakeups.
-        .target(name: "EventLoop", dependencies: ["CLibevent"]),
+        // The Swift face of libevent: event bases, listeners, connections, wakeups; and the TLS
+        // transport (OpenSSL over the same non-blocking sockets and buffers).
+        .target(name: "EventLoop", dependencies: ["CLibevent", "COpenSSL"]),
         // The settings table (flag, config key, type, range, unit, live or restart) and the
         // ServerConfiguration it fills: read by the flags, the config file, --check-config and
         // the reload planner. Below the server, so configuration code does not need the server.
@@ -65,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "dogpiled",
             dependencies: [
-                "DogpiledServer", "DogpiledConfiguration", "DogpiledSettings",
+                "DogpiledServer", "DogpiledConfiguration", "DogpiledSettings", "EventLoop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

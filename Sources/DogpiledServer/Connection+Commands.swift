@@ -60,6 +60,8 @@ extension Connection {
         case .verbosity(let level, let noreply):
             state.verbosity.set(Int(min(level, 2)))
             reply("OK\r\n", unless: noreply)
+        case .refreshCertificates(let noreply):
+            refreshCertificates(noreply: noreply)
         case .version:
             output.append("VERSION ")
             output.append(string: ServerState.version)

@@ -33,6 +33,11 @@ final class Connection: EventHandler {
     let statistics: WorkerStatistics
     let input: InputBuffer
     let output = OutputBuffer()
+    /// The TLS session of a `-Z` connection (nil on plain TCP and `notls:` listeners): reads and
+    /// writes go through it, everything above is the same.
+    let tls: TLSStream?
+    /// Monotonic milliseconds of the accept, for the TLS handshake's time limit.
+    let acceptedMilliseconds: Int64
     var parser: TextParser
     /// Every decision about this connection's life.
     var machine: ConnectionStateMachine
@@ -61,11 +66,17 @@ final class Connection: EventHandler {
     private var watching: Watch = []
     /// The socket and events are still open.
     private var isOpen = true
+    /// Whether libevent watches the read and write events now (`watching` plus what a TLS
+    /// session waits for).
+    private var readArmed = false
+    private var writeArmed = false
     /// The output size last added to the worker's `output_buffer_bytes`.
     private var reportedOutput = 0
 
-    init(descriptor: Int32, serial: UInt64, worker: Worker) {
+    init(descriptor: Int32, serial: UInt64, worker: Worker, tls: TLSStream? = nil) {
         self.descriptor = descriptor
+        self.tls = tls
+        self.acceptedMilliseconds = MonotonicClock.milliseconds()
         self.serial = serial
         self.worker = worker
         self.state = worker.state
@@ -78,7 +89,7 @@ final class Connection: EventHandler {
         self.directoryEntry = worker.state.directory.add(descriptor, listening: false, now: worker.state.clock.now)
         self.machine = ConnectionStateMachine(
             outputHighWater: Self.outputHighWater, requestsPerEvent: configuration.requestsPerEvent,
-            now: MonotonicClock.milliseconds())
+            now: MonotonicClock.milliseconds(), requiresAuthentication: worker.state.authenticator != nil)
         self.random = SplitMix64(seed: serial &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt(bitPattern: ObjectIdentifier(worker).hashValue)))
         readEvent = Event(base: worker.base, descriptor: descriptor, what: Event.read | Event.persist, handler: self, tag: 0)
         writeEvent = Event(base: worker.base, descriptor: descriptor, what: Event.write | Event.persist, handler: self, tag: 1)
@@ -98,8 +109,14 @@ final class Connection: EventHandler {
 
     func handle(_ event: Event, what: Int16) {
         switch event.tag {
-        case 0: readable()
-        case 1: run(machine.writable())
+        case 0:
+            // A TLS write that waited for a record from the peer goes on first.
+            if let tls, tls.writeWantsReadable { run(machine.writable()) }
+            if watching.contains(.read) { readable() }
+        case 1:
+            // A TLS read (the handshake) that waited to send goes on first.
+            if let tls, tls.readWantsWritable { readable() }
+            run(machine.writable())
         case 2: parkTimerFired()
         default:
             watching.remove(.yieldTimer)
@@ -117,7 +134,9 @@ final class Connection: EventHandler {
             case .none:
                 return
             case .execute:
-                action = machine.batchEnded(executeBatch())
+                let end = executeBatch()
+                queueHeldReply()
+                action = machine.batchEnded(end)
             case .write:
                 action = writeOutput()
             case .wait(let watch):
@@ -140,7 +159,7 @@ final class Connection: EventHandler {
         while isOpen {
             rounds += 1
             let action: Action
-            switch input.read(from: descriptor) {
+            switch tls.map({ $0.read(into: input) }) ?? input.read(from: descriptor) {
             case .read(let count):
                 statistics.add(.bytesRead, UInt64(count))
                 directoryEntry.lastCommand.store(state.clock.now, ordering: .relaxed)
@@ -148,16 +167,24 @@ final class Connection: EventHandler {
             case .endOfStream:
                 action = machine.peerClosed()
             case .wouldBlock:
+                if tls != nil { apply(watching) }
                 return
             case .failed:
+                if let tls, tls.handshakeFailed { statistics.add(.sslHandshakeErrors) }
                 action = machine.readFailed()
             case .overLimit:
                 action = inputOverLimit()
             }
             run(action)
-            // More may wait in the socket when the read filled the buffer; a few rounds, then the
-            // other connections get their turn.
-            guard rounds < 4, input.isFull, watching.contains(.read) else { return }
+            // More may wait in the socket when the read filled the buffer (or in the TLS
+            // session's buffer); a few rounds, then the other connections get their turn.
+            let more = input.isFull || (tls?.hasPendingInput ?? false)
+            guard more, watching.contains(.read) else { return }
+            guard rounds < 4 else {
+                // Bytes OpenSSL holds are not signalled by the socket: come back for them.
+                if tls != nil { readEvent.activate(Event.read) }
+                return
+            }
         }
     }
 
@@ -170,6 +197,10 @@ final class Connection: EventHandler {
                 return end
             }
             executed += 1
+            if machine.needsCredentials {
+                if let end = executeAuthentication() { return end }
+                continue
+            }
             let buffer = input.readableBytes
             switch parser.parse(buffer) {
             case .needMoreData(let size):
@@ -223,7 +254,13 @@ final class Connection: EventHandler {
     private func writeOutput() -> Action {
         // A refused append left a reply incomplete: close rather than send part of it.
         if output.failed { return machine.writeFailed() }
-        while output.count > 0 {
+        if let tls {
+            let written = tls.write(from: output, recordBytes: state.tlsRecordBytes)
+            if written < 0 { return machine.writeFailed() }
+            if written > 0 { statistics.add(.bytesWritten, UInt64(written)) }
+            if tls.writeWantsReadable { _ = apply(watching) }
+        }
+        while tls == nil && output.count > 0 {
             let written = output.write(to: descriptor)
             if written > 0 {
                 statistics.add(.bytesWritten, UInt64(written))
@@ -240,14 +277,21 @@ final class Connection: EventHandler {
         return machine.wrote(remaining: remaining)
     }
 
-    /// Makes libevent watch exactly `watch`; false if it refused.
+    /// Makes libevent watch exactly `watch` (and, on TLS, the direction OpenSSL waits for);
+    /// false if it refused.
+    @discardableResult
     private func apply(_ watch: Watch) -> Bool {
         var ok = true
-        if watch.contains(.read) != watching.contains(.read) {
-            if watch.contains(.read) { ok = readEvent.add() && ok } else { readEvent.remove() }
+        let wantsRead = watch.contains(.read) || (tls?.writeWantsReadable ?? false)
+        let wantsWrite = watch.contains(.write) || (tls?.readWantsWritable ?? false)
+        if wantsRead != readArmed {
+            if wantsRead { ok = readEvent.add() && ok } else { readEvent.remove() }
+            readArmed = wantsRead
+            if wantsRead && watch.contains(.read) && (tls?.hasPendingInput ?? false) { readEvent.activate(Event.read) }
         }
-        if watch.contains(.write) != watching.contains(.write) {
-            if watch.contains(.write) { ok = writeEvent.add() && ok } else { writeEvent.remove() }
+        if wantsWrite != writeArmed {
+            if wantsWrite { ok = writeEvent.add() && ok } else { writeEvent.remove() }
+            writeArmed = wantsWrite
         }
         if watch.contains(.yieldTimer) != watching.contains(.yieldTimer) {
             // A zero timeout runs the connection again on the next loop iteration, after the
@@ -270,6 +314,12 @@ final class Connection: EventHandler {
 
     /// The worker's once-a-second check (`idle_timeout`). True if the connection closed.
     func checkIdle(now: Int64, timeoutMilliseconds: Int64) -> Bool {
+        let handshakeLimit = Int64(state.configuration.tlsHandshakeTimeoutSeconds) * 1000
+        if handshakeOverdue(now: now, timeoutMilliseconds: handshakeLimit) {
+            statistics.add(.sslHandshakeTimeouts)
+            run(machine.forceClose())
+            return true
+        }
         let action = machine.idleCheck(now: now, timeoutMilliseconds: timeoutMilliseconds)
         guard action == .close else { return false }
         statistics.add(.idleKicks)
@@ -308,6 +358,7 @@ final class Connection: EventHandler {
         statistics.adjustOutputBytes(by: -reportedOutput)
         reportedOutput = 0
         state.directory.remove(descriptor)
+        tls?.shutdown()
         Glibc.close(descriptor)
         if usedLocks {
             state.leases.connectionClosed(requester)

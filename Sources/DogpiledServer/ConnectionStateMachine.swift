@@ -77,12 +77,16 @@ struct ConnectionStateMachine {
     private(set) var outputPending = false
     /// Monotonic milliseconds of the last bytes received (or of the accept).
     private(set) var lastReadMilliseconds: Int64
+    /// `-Y`: whether requests run yet (see ConnectionStateMachine+Authentication).
+    var authentication: AuthenticationState
 
-    /// A connection accepted at `now` (monotonic milliseconds).
-    init(outputHighWater: Int, requestsPerEvent: Int, now: Int64) {
+    /// A connection accepted at `now` (monotonic milliseconds); with `requiresAuthentication`
+    /// (`-Y`) nothing runs until the client authenticates.
+    init(outputHighWater: Int, requestsPerEvent: Int, now: Int64, requiresAuthentication: Bool = false) {
         self.outputHighWater = outputHighWater
         self.requestsPerEvent = max(1, requestsPerEvent)
         self.lastReadMilliseconds = now
+        self.authentication = requiresAuthentication ? .awaitingCredentials(held: nil) : .notRequired
     }
 
     /// What to watch right after the accept.
@@ -269,6 +273,13 @@ struct ConnectionStateMachine {
     }
 
     // MARK: - Shared endings
+
+    /// A request of the batch ends the connection at once, writing nothing (the batch sees the
+    /// closed state, and ``batchEnded(_:)`` asks for the close).
+    mutating func closeFromBatch() {
+        guard state == .executing else { return }
+        state = .closed
+    }
 
     /// Ends the connection at once, without writing: a failure after which nothing can be sent.
     private mutating func closeUnlessClosed() -> Action {

@@ -46,18 +46,23 @@ public final class Server: EventHandler {
     /// Opens the listening sockets. Throws if an address cannot be bound.
     public func bind() throws {
         let configuration = state.configuration
-        var descriptors: [Int32] = []
+        // Each listening socket, and whether its connections speak TLS (-Z, unless notls:).
+        var descriptors: [(Int32, Bool)] = []
         if let path = configuration.unixSocketPath {
-            descriptors.append(try ListeningSocket.unix(path: path, mode: mode_t(configuration.unixSocketMode), backlog: configuration.backlog))
+            descriptors.append((try ListeningSocket.unix(path: path, mode: mode_t(configuration.unixSocketMode), backlog: configuration.backlog), false))
         } else {
-            for address in configuration.listenAddresses {
-                descriptors += try ListeningSocket.tcp(host: address, port: configuration.port, backlog: configuration.backlog)
+            for entry in configuration.listenAddresses {
+                guard let address = ListenAddress(entry) else {
+                    throw SocketError("bad listen address \(entry)", code: EINVAL)
+                }
+                let tls = state.tlsContext != nil && !address.noTLS
+                descriptors += try ListeningSocket.tcp(host: address.host, port: address.port ?? configuration.port, backlog: configuration.backlog).map { ($0, tls) }
             }
-            boundPorts = descriptors.map(ListeningSocket.boundPort)
+            boundPorts = descriptors.map { ListeningSocket.boundPort($0.0) }
         }
-        for descriptor in descriptors {
+        for (descriptor, tls) in descriptors {
             state.directory.add(descriptor, listening: true, now: state.clock.now)
-            listeners.append(Listener(base: base, descriptor: descriptor) { [unowned self] fd in self.accepted(fd) })
+            listeners.append(Listener(base: base, descriptor: descriptor) { [unowned self] fd in self.accepted(fd, tls: tls) })
         }
     }
 
@@ -99,7 +104,7 @@ public final class Server: EventHandler {
         }
     }
 
-    private func accepted(_ descriptor: Int32) {
+    private func accepted(_ descriptor: Int32, tls: Bool) {
         let configuration = state.configuration
         if state.currentConnections.load(ordering: .relaxed) >= configuration.maxConnections {
             // memcached's maxconns_fast: tell the client why, then hang up.
@@ -116,7 +121,7 @@ public final class Server: EventHandler {
         state.totalConnections.add(1, ordering: .relaxed)
         let worker = workers[nextWorker]
         nextWorker = (nextWorker + 1) % workers.count
-        worker.post(.adopt(descriptor: descriptor))
+        worker.post(.adopt(descriptor: descriptor, tls: tls))
     }
 
     private var ticks = 0

@@ -65,6 +65,12 @@ public final class ServerState: Sendable {
     public let inputBudget: InputBufferBudget
     /// Unix time the server started.
     public let startedAt: Int64
+    /// `-Y`: the credentials connections must present first; nil without an auth file.
+    public let authenticator: Authenticator?
+    /// `-Z`: the OpenSSL context TLS connections are made from; nil without TLS.
+    public let tlsContext: TLSContext?
+    /// Plaintext bytes per TLS record written (`ssl_wbuf_size`).
+    let tlsRecordBytes: Int
     /// "binary protocol is not supported": at most one line per 10 s, with a count of the rest,
     /// since every such connection would otherwise log one (issue 8, item 8).
     let binaryProtocolLog = LogRateLimiter(intervalMilliseconds: 10_000)
@@ -114,6 +120,24 @@ public final class ServerState: Sendable {
         self.workerStatistics = (0..<max(1, configuration.threads)).map { _ in WorkerStatistics() }
         self.inputBudget = InputBufferBudget(limit: configuration.effectiveInputBufferLimit)
         self.startedAt = clock.epoch + 2
+        self.authenticator = try configuration.authFile.map { path throws(AuthFileError) in try Authenticator(path: path) }
+        self.tlsRecordBytes = configuration.sslWriteBufferKilobytes * 1024
+        self.tlsContext = configuration.tlsEnabled ? try TLSContext(options: Self.tlsOptions(configuration), now: Int64(clock.now)) : nil
+    }
+
+    /// The `-o ssl_*` settings as the TLS layer takes them.
+    static func tlsOptions(_ configuration: ServerConfiguration) -> TLSOptions {
+        var options = TLSOptions()
+        options.chainCertificate = configuration.sslChainCertificate
+        options.privateKey = configuration.sslPrivateKey
+        options.keyFormat = Int32(configuration.sslKeyFormat)
+        options.verifyMode = configuration.sslVerifyMode
+        options.ciphers = configuration.sslCiphers
+        options.caCertificate = configuration.sslCACertificate
+        options.sessionCache = configuration.sslSessionCache
+        options.kernelTLS = configuration.sslKernelTLS
+        options.minimumVersion = configuration.sslMinimumVersion
+        return options
     }
 
     /// systemd's `StateDirectory=` (the first path of `$STATE_DIRECTORY`), when no directory was

@@ -64,6 +64,7 @@ struct StatsReport {
             .cmdGet, .cmdSet, .cmdFlush, .cmdTouch, .cmdMeta, .getHits, .getMisses,
             .deleteMisses, .deleteHits, .incrMisses, .incrHits, .decrMisses, .decrHits,
             .casMisses, .casHits, .casBadval, .touchHits, .touchMisses, .storeTooLarge, .storeNoMemory,
+            .authCmds, .authErrors,
             .bytesRead, .bytesWritten,
         ]
         for counter in counters {
@@ -79,6 +80,9 @@ struct StatsReport {
             ("idle_kicks", String(state.total(.idleKicks))),
             ("read_buf_oom", String(state.total(.readBufferOutOfMemory))),
             ("binary_protocol_closes", String(state.total(.binaryProtocolCloses))),
+        ]
+        lines += tlsGeneral()
+        lines += [
             // Where memory beyond the items goes: buffered requests and queued replies.
             ("input_buffer_bytes", String(state.inputBudget.heldBytes)),
             // Copied bytes only: values sent by reference are items' own memory, reported apart.
@@ -121,6 +125,8 @@ struct StatsReport {
             ("cas_enabled", configuration.casEnabled ? "yes" : "no"),
             ("tcp_backlog", String(configuration.backlog)),
             ("binding_protocol", "ascii"),
+            ("auth_enabled_sasl", "no"),
+            ("auth_enabled_ascii", state.authenticator?.path ?? "no"),
             ("item_size_max", String(configuration.itemSizeLimit)),
             ("maxconns_fast", "yes"),
             ("slab_reassign", "yes"),
@@ -148,7 +154,7 @@ struct StatsReport {
             ("tcp_keepalive_interval", String(configuration.tcpKeepaliveIntervalSeconds)),
             ("tcp_keepalive_count", String(configuration.tcpKeepaliveProbes)),
             ("state_dir", configuration.stateDirectory ?? "NULL"),
-        ]
+        ] + tlsSettings()
     }
 
     /// `value` printed by C's `%.<places>f` (glibc rounds the exact binary value, ties to even).

@@ -15,7 +15,7 @@ public final class Worker: EventHandler, @unchecked Sendable {
     /// Messages a worker accepts from other threads.
     public enum Message {
         /// A new client socket to serve.
-        case adopt(descriptor: Int32)
+        case adopt(descriptor: Int32, tls: Bool = false)
         /// Parked requests of this worker's connections are answered.
         case wake([Wake<Item>])
         /// Stop: read nothing more, let queued replies drain for up to `drainMilliseconds`, then
@@ -63,7 +63,8 @@ public final class Worker: EventHandler, @unchecked Sendable {
 
     /// Starts the worker's thread.
     func start() {
-        if state.configuration.idleTimeoutSeconds > 0 {
+        // The scan also ends TLS handshakes that take too long (`tls_handshake_timeout`).
+        if state.configuration.idleTimeoutSeconds > 0 || state.tlsContext != nil {
             idleTimer = Event(base: base, descriptor: -1, what: Event.persist, handler: self, tag: Tag.idleScan.rawValue)
             idleTimer?.add(timeoutMilliseconds: 1000)
         }
@@ -85,7 +86,7 @@ public final class Worker: EventHandler, @unchecked Sendable {
 
     private func receive(_ message: Message) {
         switch message {
-        case .adopt(let descriptor):
+        case .adopt(let descriptor, let wantsTLS):
             if stopping {
                 close(descriptor)
                 state.currentConnections.subtract(1, ordering: .relaxed)
@@ -100,7 +101,17 @@ public final class Worker: EventHandler, @unchecked Sendable {
                 ).apply(to: descriptor)
             }
             let serial = state.connectionSerials.wrappingAdd(1, ordering: .relaxed).newValue
-            let connection = Connection(descriptor: descriptor, serial: serial, worker: self)
+            var tls: TLSStream?
+            if wantsTLS {
+                tls = state.tlsContext?.makeStream(descriptor: descriptor)
+                if tls == nil {
+                    // OpenSSL could not make a session (out of memory): memcached closes too.
+                    close(descriptor)
+                    state.currentConnections.subtract(1, ordering: .relaxed)
+                    return
+                }
+            }
+            let connection = Connection(descriptor: descriptor, serial: serial, worker: self, tls: tls)
             connections[serial] = connection
             connection.start()
         case .wake(let wakes):

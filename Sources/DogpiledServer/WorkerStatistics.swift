@@ -16,6 +16,10 @@ public final class WorkerStatistics: Sendable {
         case idleKicks, readBufferOutOfMemory, binaryProtocolCloses
         /// memcached's `cmd_meta`: `me` commands (the other meta commands count as gets, sets...).
         case cmdMeta
+        /// `-Y` authentication attempts, and the failed ones.
+        case authCmds, authErrors
+        /// TLS handshakes that failed, and those cut off by `tls_handshake_timeout`.
+        case sslHandshakeErrors, sslHandshakeTimeouts
 
         /// The name `stats` prints.
         public var name: String {
@@ -46,11 +50,15 @@ public final class WorkerStatistics: Sendable {
             case .readBufferOutOfMemory: "read_buf_oom"
             case .binaryProtocolCloses: "binary_protocol_closes"
             case .cmdMeta: "cmd_meta"
+            case .authCmds: "auth_cmds"
+            case .authErrors: "auth_errors"
+            case .sslHandshakeErrors: "ssl_handshake_errors"
+            case .sslHandshakeTimeouts: "ssl_handshake_timeouts"
             }
         }
     }
 
-    private let counters: InlineArray<26, Atomic<UInt64>>
+    private let counters: InlineArray<30, Atomic<UInt64>>
 
     /// All zero.
     public init() {

@@ -14,6 +14,11 @@ public enum ExtendedOptions {
                 let name = parts[0].trimmingSpaces
                 let value = parts.count == 2 ? parts[1] : nil
                 if let setting = Settings.extendedOption(name) {
+                    // memcached's switches (ssl_session_cache, ssl_kernel_tls) are bare names.
+                    if value == nil, case .boolean = setting.kind {
+                        try setting.apply(flag: "true", as: "-o \(name)", to: &configuration)
+                        continue
+                    }
                     guard let value else { throw SettingError(setting: "-o \(name)", message: "needs a value: -o \(name)=N") }
                     try setting.apply(flag: value, as: "-o \(name)", to: &configuration)
                 } else if let option = MemcachedExtendedOptions.named(name) {

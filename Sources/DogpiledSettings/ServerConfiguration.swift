@@ -88,6 +88,37 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// closed and counted (`read_buf_oom`). `input_buffer_limit` in the file.
     public var inputBufferLimitBytes: Int = 0
 
+    /// memcached's `-Y <file>` (`auth_file`): ASCII authentication. Every connection must first
+    /// send `set <any> <flags> <exptime> <bytes>` with `user pass` as its data, matching a
+    /// `user:password` line of the file (re-read on SIGHUP). nil: off.
+    public var authFile: String? = nil
+
+    /// memcached's `-Z`: TLS on every TCP listener except those given as `notls:<host>:<port>`.
+    public var tlsEnabled: Bool = false
+    /// `ssl_chain_cert`: the server's certificate chain (PEM).
+    public var sslChainCertificate: String? = nil
+    /// `ssl_key`: the private key.
+    public var sslPrivateKey: String? = nil
+    /// `ssl_keyformat`: 1 PEM, 2 DER.
+    public var sslKeyFormat: Int = 1
+    /// `ssl_verify_mode`: 0 none, 1 request, 2 require, 3 require once.
+    public var sslVerifyMode: Int = 0
+    /// `ssl_ciphers`: OpenSSL cipher list; nil: OpenSSL's default.
+    public var sslCiphers: String? = nil
+    /// `ssl_ca_cert`: client CAs (PEM).
+    public var sslCACertificate: String? = nil
+    /// `ssl_wbuf_size`: kilobytes of output per TLS record written (memcached: 16).
+    public var sslWriteBufferKilobytes: Int = 16
+    /// `ssl_session_cache`: server-side session cache.
+    public var sslSessionCache: Bool = false
+    /// `ssl_kernel_tls`: kernel TLS offload where OpenSSL and the kernel offer it.
+    public var sslKernelTLS: Bool = false
+    /// `ssl_min_version`: 0 TLS 1.0 ... 3 TLS 1.3 (memcached: 2).
+    public var sslMinimumVersion: Int = 2
+    /// `tls_handshake_timeout` (dogpiled's): seconds a TLS client has to complete its handshake
+    /// before it is disconnected, so connections that never finish one cannot pile up.
+    public var tlsHandshakeTimeoutSeconds: Int = 10
+
     /// The defaults.
     public init() {}
 

@@ -64,7 +64,9 @@ public enum Settings {
                 "bound on the input all connections buffer together beyond 16 KB each (default: a quarter of memory, room for four of the largest requests at least); a connection over it is closed and counted in read_buf_oom",
                 read: { .integer($0.inputBufferLimitBytes) },  // 0: the automatic default
                 write: { if case .integer(let bytes) = $1 { $0.inputBufferLimitBytes = bytes } }),
-    ]
+        path("auth_file", flags: ["-Y", "--auth-file"], emptyMeansNone: false,
+             "memcached's ASCII authentication: user:password lines; re-read on SIGHUP", \.authFile),
+    ] + tls
 
     /// The row for config key `key`.
     public static func named(_ key: String) -> Setting? { all.first { $0.key == key } }

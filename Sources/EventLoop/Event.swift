@@ -50,6 +50,12 @@ public final class Event {
         return event_add(raw, nil) == 0
     }
 
+    /// Makes the event fire on the next loop turn as if its descriptor were ready (`event_active`):
+    /// for bytes a TLS session already decrypted, which the socket will not signal again.
+    public func activate(_ what: Int16) {
+        if let raw { event_active(raw, Int32(what), 0) }
+    }
+
     /// Stops watching.
     public func remove() {
         if let raw { event_del(raw) }

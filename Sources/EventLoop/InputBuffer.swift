@@ -88,6 +88,20 @@ public final class InputBuffer {
     /// Reads once from `descriptor` into the free space, growing (within the bounds) when less than
     /// `minimumFree` bytes are free.
     public func read(from descriptor: Int32, minimumFree: Int = 4096) -> ReadOutcome {
+        read(minimumFree: minimumFree) { space, free in
+            let count = Glibc.read(descriptor, space, free)
+            if count > 0 { return .read(count) }
+            if count == 0 { return .endOfStream }
+            let error = errno
+            if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { return .wouldBlock }
+            return .failed(error)
+        }
+    }
+
+    /// Reads once through `source` (a TLS session) into the free space, with the same growth as
+    /// ``read(from:minimumFree:)``. `source` gets the free space and its size and reports what
+    /// happened; `.read(n)` adds `n` bytes.
+    public func read(minimumFree: Int = 4096, _ source: (UnsafeMutableRawPointer, Int) -> ReadOutcome) -> ReadOutcome {
         if capacity - writerIndex < minimumFree {
             compact()
             if capacity - writerIndex < minimumFree && capacity < maximumCapacity {
@@ -96,15 +110,9 @@ public final class InputBuffer {
             // Refused growth still reads into whatever space is left; only a full buffer stops.
             if writerIndex == capacity { return .overLimit }
         }
-        let count = Glibc.read(descriptor, storage + writerIndex, capacity - writerIndex)
-        if count > 0 {
-            writerIndex += count
-            return .read(count)
-        }
-        if count == 0 { return .endOfStream }
-        let error = errno
-        if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { return .wouldBlock }
-        return .failed(error)
+        let outcome = source(storage + writerIndex, capacity - writerIndex)
+        if case .read(let count) = outcome { writerIndex += count }
+        return outcome
     }
 
     /// Whether the last read filled all the free space (more may be waiting in the socket).

@@ -78,6 +78,17 @@ public final class OutputBuffer {
 
     fileprivate static let referenced = Atomic<Int>(0)
 
+    /// Hands `body` the first `maximum` bytes (or fewer) as one contiguous block and removes as
+    /// many as it reports taken; returns that count (negative: `body` failed, nothing removed).
+    /// For TLS, whose records are written from one block (memcached copies into `ssl_wbuf`).
+    public func drain(upTo maximum: Int, _ body: (UnsafeRawBufferPointer) -> Int) -> Int {
+        let length = min(count, maximum)
+        guard length > 0, let head = evbuffer_pullup(raw, length) else { return 0 }
+        let taken = body(UnsafeRawBufferPointer(start: head, count: length))
+        if taken > 0 { evbuffer_drain(raw, taken) }
+        return taken
+    }
+
     /// Writes as much as the socket takes. Returns the bytes written, or -1 with `errno` set.
     public func write(to descriptor: Int32) -> Int {
         Int(evbuffer_write(raw, descriptor))

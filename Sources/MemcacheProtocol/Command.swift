@@ -24,6 +24,9 @@ public enum Command {
     case verbosity(level: UInt32, noreply: Bool)
     /// `version`.
     case version
+    /// `refresh_certs [noreply]`: reload the TLS certificates (`-Z`); `noreply` silences only the
+    /// `OK`, as in memcached.
+    case refreshCertificates(noreply: Bool)
     /// `lockgen <key> <lease_ms> [<wait_ms>] [early]`: the dogpile lock on a cached value;
     /// `early` opts in to early recompute (a fresh value near its expiry may come with a lease).
     case lockgen(key: ByteSpan, leaseMilliseconds: Int, waitMilliseconds: Int?, early: Bool)

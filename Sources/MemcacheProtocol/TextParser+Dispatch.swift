@@ -68,6 +68,7 @@ extension TextParser {
         if named("bget") { return ntokens >= 3 ? reply(retrieval(.get, tokens, buffer)) : unknown }
         if named("flush_all") { return within(2, 4) ? reply(flushAll(tokens, buffer)) : unknown }
         if named("version") { return reply(.version) }
+        if named("refresh_certs") { return reply(.refreshCertificates(noreply: tokens.endsWithNoreply(buffer))) }
         if named("quit") { return reply(.quit) }
         if named("lru_crawler") { return reply(admin(.lruCrawler, tokens)) }
         if named("watch") { return reply(admin(.watch, tokens)) }

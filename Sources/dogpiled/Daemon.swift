@@ -1,6 +1,7 @@
 import ArgumentParser
 import DogpiledConfiguration
 import DogpiledServer
+import EventLoop
 import Logging
 
 #if canImport(Glibc)
@@ -62,6 +63,15 @@ struct Daemon {
         do {
             server = try Server(configuration: configuration, logger: logger, verbosity: verbosity)
             try server.bind()
+        } catch let error as AuthFileError {
+            // memcached's message and status (EXIT_FAILURE) for an auth file it cannot use.
+            printError(error.message(path: configuration.authFile ?? ""))
+            throw ExitCode(1)
+        } catch let error as TLSError {
+            // memcached exits EX_USAGE when its certificates do not load (saying why only with
+            // -v); dogpiled always says why.
+            printError(error.description)
+            throw ExitCode(64)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(71)

@@ -89,6 +89,15 @@ struct DogpiledCommand: ParsableCommand {
     @Option(name: [.customShort("D", allowingJoined: true)], help: "Delimiter between key prefixes and IDs for stats detail; also turns stats detail on.")
     var prefixDelimiter: String?
 
+    @Option(name: [.customShort("Y", allowingJoined: true), .customLong("auth-file")], help: "ASCII authentication: a file of user:password lines (re-read on SIGHUP).")
+    var authFile: String?
+
+    @Flag(name: [.customShort("Z"), .customLong("enable-ssl")], help: "TLS on every TCP listener but -l notls:<host>:<port> ones (certificates: -o ssl_chain_cert=...,ssl_key=...).")
+    var enableSSL = false
+
+    @Option(name: .customLong("tls-handshake-timeout"), help: "Seconds a TLS client has to finish its handshake (default 10).")
+    var tlsHandshakeTimeout: String?
+
     @Flag(name: [.customShort("d"), .customLong("daemon")], help: "Run in the background (the command returns once dogpiled serves, or fails with its status).")
     var daemonize = false
 
@@ -165,6 +174,11 @@ struct DogpiledCommand: ParsableCommand {
         guard udpPort == 0 else { throw ValidationError("-U \(udpPort): UDP is not supported (memcached 1.6 has it off by default too); use -U 0") }
         guard ["ascii", "auto"].contains(bindingProtocol) else {
             throw ValidationError("-B \(bindingProtocol): only the ascii (text and meta) protocol is supported; memcached's binary protocol is deprecated and not implemented")
+        }
+        if authFile != nil && bindingProtocol != "ascii" {
+            // memcached's words and status (EX_USAGE) for -Y with a protocol other than ascii.
+            printError("ERROR: You cannot allow the BINARY protocol while using ascii authentication tokens.")
+            throw ExitCode(64)
         }
         if memoryFile != nil {
             throw ValidationError("-e/--memory-file is not supported: dogpiled cannot restart warm from a memory file (its items live in the process heap, not in one mappable arena)")
@@ -243,7 +257,8 @@ struct DogpiledCommand: ParsableCommand {
             ("-b", listenBacklog), ("--max-locks", maxLocks), ("--lock-wait-ms", lockWaitMs), ("-P", pidfile),
             ("--tcp-keepalive", tcpKeepalive), ("--tcp-keepalive-idle", tcpKeepaliveIdle),
             ("--tcp-keepalive-interval", tcpKeepaliveInterval), ("--tcp-keepalive-count", tcpKeepaliveCount),
-            ("--state-dir", stateDir), ("--input-buffer-limit", inputBufferLimit), ("-D", prefixDelimiter),
+            ("--state-dir", stateDir), ("--input-buffer-limit", inputBufferLimit), ("-D", prefixDelimiter), ("-Y", authFile),
+            ("--tls-handshake-timeout", tlsHandshakeTimeout),
         ]
         for case let (spelling, text?) in given {
             guard let setting = Settings.flag(spelling) else { continue }
@@ -259,6 +274,7 @@ struct DogpiledCommand: ParsableCommand {
         if disableWatch { configuration.watchEnabled = false }
         // memcached's -D turns the per-prefix statistics on as well.
         if prefixDelimiter != nil { configuration.detailEnabled = true }
+        if enableSSL { configuration.tlsEnabled = true }
         if verbose > 0 { configuration.verbosity = min(verbose, 2) }
         if !region.isEmpty { configuration.regions = try region.map(RegionSettingsTable.parse(argument:)) }
         try ConfigurationCheck.validate(configuration)

@@ -20,6 +20,7 @@ struct Reloader {
     let logger: Logger
 
     func reload() {
+        reloadAuthFile()
         guard let configPath else {
             logger.notice("reload: no --config file; nothing to reload")
             return
@@ -52,6 +53,18 @@ struct Reloader {
             logger.warning("reload: these settings change only on restart, still running with the old values: \(list)")
         }
         logger.notice("reloaded \(configPath)", metadata: ["changes": "\(changes.isEmpty ? "none" : changes.joined(separator: "; "))"])
+    }
+
+    /// `-Y`: the auth file is read again (memcached's SIGHUP); a file that cannot be read or
+    /// parsed leaves the running credentials in force.
+    private func reloadAuthFile() {
+        guard let authenticator = state.authenticator else { return }
+        do {
+            try authenticator.reload()
+            logger.notice("reloaded auth file \(authenticator.path)")
+        } catch {
+            logger.error("auth file reload failed, credentials unchanged: \(error.message(path: authenticator.path))")
+        }
     }
 
     private func reloadRegions(_ fresh: ServerConfiguration) -> [String] {

@@ -106,8 +106,9 @@ TLS_EXTENDED = ["ssl_chain_cert", "ssl_key", "ssl_verify_mode", "ssl_keyformat",
 FLAGS = [
     (["-a", "644"], ("implemented", "umask", "644")),
     (["--unix-mask=600"], ("implemented", "umask", "600")),
-    (["-A"], ("other", "dropin-commands")), (["--enable-shutdown"], ("other", "dropin-commands")),
-    (["-Z"], ("other", "dropin-tls")), (["--enable-ssl"], ("other", "dropin-tls")),
+    (["-A"], ("implemented", "shutdown_command", "yes")), (["--enable-shutdown"], ("implemented", "shutdown_command", "yes")),
+    # -Z with no certificate: refused with memcached's words (Tests/Compatibility/test_tls.py runs it with one)
+    (["-Z"], ("refused", "Error loading the certificate chain")), (["--enable-ssl"], ("refused", "Error loading the certificate chain")),
     (["-p", "{port}"], ("implemented", "tcpport", "{port}")),
     (["--port={port}"], ("implemented", "tcpport", "{port}")),
     (["-s", "{sock}"], ("implemented", "domain_socket", "{sock}")),
@@ -137,7 +138,7 @@ FLAGS = [
     (["--slab-min-size=64"], ("noeffect", "-n has no effect in dogpiled: there are no slab chunks; each item is allocated at its exact size")),
     (["-n", "0"], ("refused", "the chunk size must be an integer greater than 0")),
     (["-t", "3"], ("implemented", "num_threads", "3")), (["--threads=3"], ("implemented", "num_threads", "3")),
-    (["-D", ":"], ("other", "dropin-commands")),
+    (["-D", "#"], ("implemented", "stat_key_prefix", "#")),
     (["-L"], ("noeffect", "-L has no effect in dogpiled: items are allocated one by one, not from one preallocated arena that large pages could back")),
     (["--enable-largepages"], ("noeffect", "-L has no effect in dogpiled: items are allocated one by one, not from one preallocated arena that large pages could back")),
     (["-R", "7"], ("implemented", "reqs_per_event", "7")), (["--max-reqs-per-event=7"], ("implemented", "reqs_per_event", "7")),
@@ -150,10 +151,14 @@ FLAGS = [
     (["--max-item-size=512k"], ("implemented", "item_size_max", str(512 << 10))),
     (["-S"], ("refused", "SASL needs memcached's binary protocol")),
     (["--enable-sasl"], ("refused", "SASL needs memcached's binary protocol")),
-    (["-F"], ("other", "dropin-commands")), (["--disable-flush-all"], ("other", "dropin-commands")),
-    (["-X"], ("other", "dropin-commands")), (["--disable-dumping"], ("other", "dropin-commands")),
-    (["-W"], ("other", "dropin-commands")), (["--disable-watch"], ("other", "dropin-commands")),
-    (["-Y", "/tmp/auth"], ("other", "dropin-tls")), (["--auth-file=/tmp/auth"], ("other", "dropin-tls")),
+    (["-F"], ("implemented", "flush_enabled", "no")), (["--disable-flush-all"], ("implemented", "flush_enabled", "no")),
+    (["-X"], ("implemented", "dump_enabled", "no")), (["--disable-dumping"], ("implemented", "dump_enabled", "no")),
+    # -W has no stats settings line in memcached either: its effect is watch's reply
+    (["-W"], ("implemented", "reply watch", "CLIENT_ERROR watch commands not allowed")),
+    (["--disable-watch"], ("implemented", "reply watch", "CLIENT_ERROR watch commands not allowed")),
+    # -Y with a file that cannot be read: refused with memcached's words (test_auth_differential.py runs it with one)
+    (["-Y", "/nonexistent/dogpiled-auth"], ("refused", "Could not open authfile")),
+    (["--auth-file=/nonexistent/dogpiled-auth"], ("refused", "Could not open authfile")),
     (["-e", "/tmp/dogpiled-memfile"], ("refused", "cannot restart warm from a memory file")),
     (["--memory-file=/tmp/dogpiled-memfile"], ("refused", "cannot restart warm from a memory file")),
     (["-N", "1"], ("noeffect", "-N has no effect in dogpiled: connections are spread over worker threads round-robin, not by NIC queue (NAPI ID)")),
@@ -352,6 +357,15 @@ def test_flag(case, tmp_path):
             assert os.stat(f"/proc/{run.proc.pid}").st_uid == 0
         elif key == "pidfile":
             assert int(open(pid).read()) == run.proc.pid
+        elif key.startswith("reply "):
+            with run.connect() as s:
+                s.sendall(key[len("reply "):].encode() + b"\r\n")
+                data = b""
+                while not data.endswith(b"\r\n"):
+                    chunk = s.recv(4096)
+                    assert chunk, "connection closed"
+                    data += chunk
+            assert data.decode() == expected + "\r\n", data
         else:
             assert settings[key] == subst(expected), settings
     finally:

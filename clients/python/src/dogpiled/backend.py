@@ -18,6 +18,8 @@ Arguments (``configure("dogpiled", arguments={...})``):
 ``coalesce``            threads of one process asking for one key share one ``lockgen``
                         (default True; see flights.py)
 ``connect_timeout``, ``timeout``, ``tls_context``, ``socket_keepalive``, ``max_idle``
+``username``, ``password``  for daemons started with ``-Y`` (memcached's ASCII
+                        authentication): every new connection authenticates first
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ class DogpiledBackend(CacheBackend):
             retry_after=float(args.get("retry_after", 30.0)),
             connect_timeout=float(args.get("connect_timeout", 2.0)),
             timeout=float(args.get("timeout", 5.0)), max_idle=int(args.get("max_idle", 32)),
-            tls_context=args.get("tls_context"), socket_keepalive=args.get("socket_keepalive"))
+            tls_context=args.get("tls_context"), socket_keepalive=args.get("socket_keepalive"),
+            username=args.get("username"), password=args.get("password"))
         self.regenerator = Regenerator(self.cluster, self.lease_ms, self.wait_ms,
                                        self.busy_deadline, bool(args.get("coalesce", True)))
         self._mutexes: "weakref.WeakValueDictionary[str, DogpiledMutex]" = (

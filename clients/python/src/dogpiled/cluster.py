@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from .connection import DaemonDown, DaemonPool
+from .connection import DaemonDown, DaemonPool, credentials_line
 from .keys import check_region_name
 from .ring import KetamaRing, ServerAddress, parse_address
 
@@ -24,7 +24,9 @@ class Cluster:
     def __init__(self, urls: Iterable[str] | str, *, rehash_dead: bool = False,
                  retry_after: float = 30.0, connect_timeout: float = 2.0,
                  timeout: float = 5.0, max_idle: int = 32, tls_context=None,
-                 socket_keepalive=None):
+                 socket_keepalive=None, username: Optional[str] = None,
+                 password: Optional[str] = None):
+        credentials = credentials_line(username, password)
         if isinstance(urls, str):
             urls = [u for u in urls.replace(",", " ").split() if u]
         self.addresses: List[ServerAddress] = [
@@ -34,7 +36,8 @@ class Cluster:
         self.rehash_dead = rehash_dead
         self.pools = [DaemonPool(a, retry_after=retry_after, max_idle=max_idle,
                                  connect_timeout=connect_timeout, timeout=timeout,
-                                 tls_context=tls_context, socket_keepalive=socket_keepalive)
+                                 tls_context=tls_context, socket_keepalive=socket_keepalive,
+                                 credentials=credentials)
                       for a in self.addresses]
         self.ring = KetamaRing(self.addresses)
         self._live_rings: Dict[Tuple[int, ...], KetamaRing] = {}

@@ -43,22 +43,67 @@ class DaemonDown(ConnectionError):
         super().__init__(f"daemon {server} is down: {cause}" if cause else f"daemon {server} is down")
 
 
+class AuthenticationFailed(MemcacheError):
+    """The daemon (started with ``-Y``) refused the username and password."""
+
+
+class _AuthenticatingClient(Client):
+    """pymemcache's ``Client`` that authenticates every socket it opens, with memcached's
+    ASCII authentication (``-Y``): ``set <any> 0 0 <n>`` whose data is ``<user> <pass>``,
+    answered ``STORED``.  pymemcache reconnects by itself after an error; doing it in
+    ``_connect`` means a new socket is never used unauthenticated."""
+
+    def __init__(self, *args, credentials: Optional[bytes] = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._credentials = credentials
+
+    def _connect(self):
+        super()._connect()
+        if self._credentials is None:
+            return
+        sock = self.sock
+        sock.sendall(b"set auth 0 0 %d\r\n%s\r\n" % (len(self._credentials), self._credentials))
+        line = b""
+        while not line.endswith(b"\r\n"):
+            chunk = sock.recv(256)
+            if not chunk:
+                self.close()
+                raise MemcacheUnexpectedCloseError()
+            line += chunk
+        if line != b"STORED\r\n":
+            self.close()
+            raise AuthenticationFailed(f"authentication refused: {line.strip().decode(errors='replace')}")
+
+
+def credentials_line(username: Optional[str], password: Optional[str]) -> Optional[bytes]:
+    """The data of the authentication ``set``, or None without credentials.  memcached
+    splits it on spaces, so neither part may hold one (nor a line break)."""
+    if username is None and password is None:
+        return None
+    if not username or not password:
+        raise ValueError("dogpiled: username and password go together")
+    for part in (username, password):
+        if any(c in part for c in " \r\n\0"):
+            raise ValueError("dogpiled: a username or password cannot hold spaces or line breaks")
+    return f"{username} {password}".encode()
+
+
 class DaemonConnection:
     """One connection to one daemon: pymemcache's classic commands plus ``request()``
     for the lock verbs."""
 
     def __init__(self, address: ServerAddress, *, connect_timeout: float, timeout: float,
-                 tls_context=None, socket_keepalive=None):
+                 tls_context=None, socket_keepalive=None, credentials: Optional[bytes] = None):
         self.address = address
         self.timeout = timeout
         server = address.path if address.is_unix else (address.host, address.port)
         kwargs = {}
         if socket_keepalive is not None:
             kwargs["socket_keepalive"] = socket_keepalive
-        self.client = Client(server, serde=pickle_serde, connect_timeout=connect_timeout,
-                             timeout=timeout, no_delay=True, default_noreply=False,
-                             allow_unicode_keys=True, encoding="utf8",
-                             tls_context=tls_context, **kwargs)
+        self.client = _AuthenticatingClient(
+            server, serde=pickle_serde, connect_timeout=connect_timeout, timeout=timeout,
+            no_delay=True, default_noreply=False, allow_unicode_keys=True, encoding="utf8",
+            tls_context=tls_context, credentials=credentials, **kwargs)
 
     def request(self, command: bytes, timeout: Optional[float] = None) -> protocol.Reply:
         """Send one lock-verb command and read its one reply (waiting up to ``timeout``)."""
@@ -115,12 +160,13 @@ class DaemonPool:
 
     def __init__(self, address: ServerAddress, *, retry_after: float = 30.0, max_idle: int = 32,
                  connect_timeout: float = 2.0, timeout: float = 5.0, tls_context=None,
-                 socket_keepalive=None):
+                 socket_keepalive=None, credentials: Optional[bytes] = None):
         self.address = address
         self.retry_after = retry_after
         self.max_idle = max_idle
         self._connection_args = dict(connect_timeout=connect_timeout, timeout=timeout,
-                                     tls_context=tls_context, socket_keepalive=socket_keepalive)
+                                     tls_context=tls_context, socket_keepalive=socket_keepalive,
+                                     credentials=credentials)
         self._idle: List[DaemonConnection] = []
         self._lock = threading.Lock()
         self.dead_until = 0.0
