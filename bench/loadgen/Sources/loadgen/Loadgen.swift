@@ -32,6 +32,7 @@ struct Loadgen: ParsableCommand {
     @Option(help: "Share of requests sent to the hot keys (0...1).") var hotFraction = 0.0
     @Option(help: "Measured seconds.") var duration = 10.0
     @Option(help: "Unmeasured seconds first.") var warmup = 1.0
+    @Option(help: "The server's pid: also report its CPU time and ops per server CPU-second (Linux).") var serverPid: Int32?
     @Flag(inversion: .prefixedNo, help: "Store every key before a kv run, so gets hit.") var prefill = true
 
     func validate() throws {
@@ -82,15 +83,19 @@ struct Loadgen: ParsableCommand {
         sleep(seconds: warmup)
         try setRecording(true, loops: loops, recorders: recorders)
         let start = NIODeadline.now()
+        let serverCPUStart = serverPid.flatMap { ProcessCPU.seconds(pid: $0) }
         sleep(seconds: duration)
         try setRecording(false, loops: loops, recorders: recorders)
+        let serverCPUEnd = serverPid.flatMap { ProcessCPU.seconds(pid: $0) }
         let elapsed = Double((NIODeadline.now() - start).nanoseconds) / 1e9
         for channel in channels { channel.close(promise: nil) }
         let total = Recorder()
         for (loop, recorder) in zip(loops, recorders) {
             try loop.submit { total.merge(recorder) }.wait()
         }
-        report(total, elapsed: elapsed, load: load)
+        var serverCPU: Double?
+        if let serverCPUStart, let serverCPUEnd { serverCPU = serverCPUEnd - serverCPUStart }
+        report(total, elapsed: elapsed, serverCPU: serverCPU, load: load)
     }
 
     private func setRecording(_ on: Bool, loops: [EventLoop], recorders: [Recorder]) throws {
@@ -134,7 +139,7 @@ struct Loadgen: ParsableCommand {
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
 
-    private func report(_ total: Recorder, elapsed: Double, load: Workload) {
+    private func report(_ total: Recorder, elapsed: Double, serverCPU: Double?, load: Workload) {
         let microseconds = { (percentile: Double) -> String in
             String(format2: Double(total.latencies.valueAtPercentile(percentile)) / 1000)
         }
@@ -148,7 +153,13 @@ struct Loadgen: ParsableCommand {
         } else {
             print("lockgens \(total.lockgens) (GEN \(total.lockgenGenerate), value \(total.lockgenValue), BUSY \(total.busy))  setgens \(total.setgens) (NOT_OWNER \(total.notOwner))  errors \(total.errors)")
         }
-        print("RESULT ops_per_sec=\(Int(throughput)) p50_us=\(microseconds(50)) p99_us=\(microseconds(99)) p999_us=\(microseconds(99.9)) errors=\(total.errors)")
+        var cpu = ""
+        if let serverCPU, serverCPU > 0 {
+            let perCPU = Int(Double(total.operations) / serverCPU)
+            print("server CPU \(String(format2: serverCPU)) s: \(perCPU) ops per server CPU-second")
+            cpu = " server_cpu_s=\(String(format2: serverCPU)) ops_per_server_cpu_s=\(perCPU)"
+        }
+        print("RESULT ops_per_sec=\(Int(throughput)) p50_us=\(microseconds(50)) p99_us=\(microseconds(99)) p999_us=\(microseconds(99.9)) errors=\(total.errors)\(cpu)")
     }
 }
 
