@@ -18,7 +18,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         // The client only (DogpileClient); the daemon's targets never import NIO.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
@@ -62,13 +61,8 @@ let package = Package(
             ]
         ),
         // The config file (TOML): schema check with line numbers, precedence under the flags.
-        .target(
-            name: "DogpiledConfiguration",
-            dependencies: [
-                "DogpiledSettings", "CacheStore",
-                .product(name: "TOMLKit", package: "TOMLKit"),
-            ]
-        ),
+        // Its own small TOML reader, no Foundation: what the daemon links stays resident.
+        .target(name: "DogpiledConfiguration", dependencies: ["DogpiledSettings", "CacheStore"]),
         .executableTarget(
             name: "dogpiled",
             dependencies: [

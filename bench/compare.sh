@@ -153,8 +153,8 @@ if [[ -n $DOGPILED_CMD ]]; then
 else
   if [[ ! -x $DOGPILED_BIN ]]; then
     [[ $DOGPILED_BIN == "$DEFAULT_DOGPILED_BIN" ]] || die "DOGPILED_BIN not found: $DOGPILED_BIN"
-    echo "building dogpiled: swift build -c release --product dogpiled" >&2
-    (cd "$REPO_ROOT" && swift build -c release --product dogpiled) >&2 \
+    echo "building dogpiled: swift build -c release --static-swift-stdlib --product dogpiled" >&2
+    (cd "$REPO_ROOT" && swift build -c release --static-swift-stdlib --product dogpiled) >&2 \
       || die "swift build failed"
     [[ -x $DOGPILED_BIN ]] || die "build finished but $DOGPILED_BIN is missing"
   fi

@@ -7,7 +7,7 @@ extension ConfigurationFile {
             do {
                 try setting.apply(file: value, to: &configuration)
             } catch {
-                throw ConfigurationError(path: path, line: locator.line(of: key), setting: key, message: error.message)
+                throw ConfigurationError(path: path, line: lines[key], setting: key, message: error.message)
             }
         }
         if !regions.isEmpty { configuration.regions = regions }

@@ -1,7 +1,5 @@
 @_exported import DogpiledSettings
 import CacheStore
-import Foundation
-import TOMLKit
 
 /// dogpiled's config file (TOML), checked against the settings table: every setting has a known
 /// name, type, range and unit, and an unknown or out-of-range one is an error that names its
@@ -9,6 +7,8 @@ import TOMLKit
 ///
 /// Precedence is defaults < this file < command-line flags: ``apply(to:)`` writes only the
 /// settings the file sets, and the caller applies flags afterwards.
+///
+/// Read by ``TOMLParser`` (no Foundation): whatever the daemon links stays resident for its life.
 public struct ConfigurationFile: Sendable {
     /// The top-level settings the file set, by key.
     var values: [String: FileValue] = [:]
@@ -16,16 +16,16 @@ public struct ConfigurationFile: Sendable {
     public private(set) var regions: [RegionSettings] = []
     /// Where the file was read from.
     public let path: String
-    /// Lines of the settings, for error messages.
-    let locator: SettingLocator
+    /// The line of each setting and region by dotted name (`threads`, `regions.r.memory`), for errors.
+    let lines: [String: Int]
 
     /// Reads and checks `path`.
     public static func load(path: String) throws -> ConfigurationFile {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try TextFile.contents(ofPath: path)
         } catch {
-            throw ConfigurationError(path: path, message: "cannot read: \(error.localizedDescription)")
+            throw ConfigurationError(path: path, message: "cannot read: \(error.reason)")
         }
         return try ConfigurationFile(text: text, path: path)
     }
@@ -33,41 +33,41 @@ public struct ConfigurationFile: Sendable {
     /// Parses `text` as if read from `path`, checking every value against the table.
     public init(text: String, path: String) throws {
         self.path = path
-        let locator = SettingLocator(text: text)
-        self.locator = locator
         let table: TOMLTable
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(path: path, line: Int(error.source.begin.line), message: "syntax error: \(error.description)")
+            table = try TOMLParser.parse(text)
+        } catch {
+            throw ConfigurationError(path: path, line: error.line, message: "syntax error: \(error.message)")
         }
+        var lines: [String: Int] = [:]
         func fail(_ name: String, _ message: String) -> ConfigurationError {
-            ConfigurationError(path: path, line: locator.line(of: name), setting: name, message: message)
+            ConfigurationError(path: path, line: lines[name], setting: name, message: message)
         }
         var scratch = ServerConfiguration()
-        for (key, value) in table {
+        for (key, entry) in table.orderedEntries {
+            lines[key] = entry.line
             if key == "regions" {
-                guard let regionTables = value.table else { throw fail(key, "must be a table of [regions.NAME] tables") }
-                for (name, regionValue) in regionTables {
-                    guard let regionTable = regionValue.table else { throw fail("regions.\(name)", "must be a table") }
+                guard case .table(let regionTables) = entry.value else { throw fail(key, "must be a table of [regions.NAME] tables") }
+                for (name, regionEntry) in regionTables.orderedEntries {
+                    lines["regions.\(name)"] = regionEntry.line
+                    guard case .table(let regionTable) = regionEntry.value else { throw fail("regions.\(name)", "must be a table") }
                     var settings = RegionSettings(name: name)
-                    for (regionKey, setting) in regionTable {
+                    for (regionKey, setting) in regionTable.orderedEntries {
+                        lines["regions.\(name).\(regionKey)"] = setting.line
                         do {
-                            try RegionSettingsTable.apply(key: regionKey, file: Self.fileValue(setting), to: &settings)
+                            try RegionSettingsTable.apply(key: regionKey, file: Self.fileValue(setting.value), to: &settings)
                         } catch {
                             throw fail(error.setting, error.message)
                         }
                     }
                     regions.append(settings)
                 }
-                // TOMLKit iterates tables in key order; keep the file's order.
-                regions.sort { (locator.line(of: "regions.\($0.name)") ?? 0) < (locator.line(of: "regions.\($1.name)") ?? 0) }
                 continue
             }
             guard let setting = Settings.named(key) else {
                 throw fail(key, "unknown setting (known: \(Settings.all.map(\.key).sorted().joined(separator: ", ")), [regions.NAME])")
             }
-            let fileValue = Self.fileValue(value)
+            let fileValue = Self.fileValue(entry.value)
             do {
                 try setting.apply(file: fileValue, to: &scratch)
             } catch {
@@ -75,22 +75,25 @@ public struct ConfigurationFile: Sendable {
             }
             values[key] = fileValue
         }
+        self.lines = lines
     }
 
     /// TOML's value as the table's input type.
-    private static func fileValue(_ value: TOMLValueConvertible) -> FileValue {
-        if let number = value.int { return .integer(number) }
-        if let number = value.double { return .decimal(number) }
-        if let flag = value.bool { return .boolean(flag) }
-        if let text = value.string { return .string(text) }
-        if let array = value.array {
+    private static func fileValue(_ value: TOMLValue) -> FileValue {
+        switch value {
+        case .integer(let number): return .integer(number)
+        case .float(let number): return .decimal(number)
+        case .boolean(let flag): return .boolean(flag)
+        case .string(let text): return .string(text)
+        case .array(let elements):
             var strings: [String] = []
-            for element in array {
-                guard let text = element.string else { return .other("an array of \(element.type)") }
+            for element in elements {
+                guard case .string(let text) = element else { return .other("an array of \(element.typeName)") }
                 strings.append(text)
             }
             return .strings(strings)
+        case .table, .dateTime:
+            return .other(value.typeName)
         }
-        return .other("\(value.type)")
     }
 }

@@ -248,7 +248,7 @@ struct ConfigurationFileTests {
         expectFailure("[regions.r]\nmemory = 0\n", setting: "regions.r.memory", line: 2)
     }
 
-    @Test("a TOML syntax error reports TOMLKit's line", arguments: [
+    @Test("a TOML syntax error reports its line", arguments: [
         ("port = 1\nthreads = \n", 2),
         ("# a\n# b\n# c\nport = = 1\n", 4),
         ("port = 1\n[regions.r\nmemory = 1\n", 2),
