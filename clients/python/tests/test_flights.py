@@ -14,6 +14,7 @@ from conftest import url
 
 def make(daemon, **arguments):
     arguments.setdefault("url", [url(daemon)])
+    arguments.setdefault("coalesce", True)
     return dogpiled.make_region("user").configure("dogpiled", expiration_time=300,
                                                   arguments=arguments)
 

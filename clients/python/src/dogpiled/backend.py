@@ -16,7 +16,7 @@ Arguments (``configure("dogpiled", arguments={...})``):
 ``mutex_lease_ms``      lease of a plain region's mutex (default 60000)
 ``rehash_dead``, ``retry_after``  dead daemons (defaults False and 30 s)
 ``coalesce``            threads of one process asking for one key share one ``lockgen``
-                        (default True; see flights.py)
+                        (default False; see flights.py)
 ``connect_timeout``, ``timeout``, ``tls_context``, ``socket_keepalive``, ``max_idle``
 ``username``, ``password``  for daemons started with ``-Y`` (memcached's ASCII
                         authentication): every new connection authenticates first
@@ -64,7 +64,7 @@ class DogpiledBackend(CacheBackend):
             tls_context=args.get("tls_context"), socket_keepalive=args.get("socket_keepalive"),
             username=args.get("username"), password=args.get("password"))
         self.regenerator = Regenerator(self.cluster, self.lease_ms, self.wait_ms,
-                                       self.busy_deadline, bool(args.get("coalesce", True)))
+                                       self.busy_deadline, bool(args.get("coalesce", False)))
         self._mutexes: "weakref.WeakValueDictionary[str, DogpiledMutex]" = (
             weakref.WeakValueDictionary())
         self._mutexes_lock = threading.Lock()

@@ -147,7 +147,7 @@ class Regenerator:
     """The loop's settings and the fleet it runs on (one per backend)."""
 
     def __init__(self, cluster, lease_ms: int, wait_ms: int, busy_deadline: float,
-                 coalesce: bool = True):
+                 coalesce: bool = False):
         self.cluster = cluster
         self.lease_ms = lease_ms
         self.wait_ms = wait_ms
