@@ -1,9 +1,13 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The open sockets `stats conns` lists, by descriptor: listeners and client connections with
 /// their addresses and when each last received a request. Entries are added on bind and
 /// accept and removed on close; a connection only stores its last-request time on each read.
-public final class ConnectionDirectory: Sendable {
+public final class ConnectionDirectory: @unchecked Sendable {
     /// One socket.
     final class Entry: Sendable {
         let address: String
@@ -20,7 +24,25 @@ public final class ConnectionDirectory: Sendable {
         }
     }
 
-    private let entries = Mutex<[Int32: Entry]>([:])
+    // A pthread mutex, not `Synchronization.Mutex`: ThreadSanitizer does not see the latter's
+    // ordering and reports every pair of accesses from two workers as a race.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private var entries: [Int32: Entry] = [:]
+
+    public init() {
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    private func withLock<Result>(_ body: (inout [Int32: Entry]) -> Result) -> Result {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body(&entries)
+    }
 
     /// Registers `descriptor`; returns its entry, whose `lastCommand` the owner updates.
     @discardableResult
@@ -29,20 +51,20 @@ public final class ConnectionDirectory: Sendable {
         let entry = listening
             ? Entry(address: local, listenAddress: nil, listening: true, now: now)
             : Entry(address: SocketAddressText.of(descriptor, peer: true) ?? local, listenAddress: local, listening: false, now: now)
-        entries.withLock { $0[descriptor] = entry }
+        withLock { $0[descriptor] = entry }
         return entry
     }
 
     /// Forgets `descriptor` (closed).
     func remove(_ descriptor: Int32) {
-        _ = entries.withLock { $0.removeValue(forKey: descriptor) }
+        _ = withLock { $0.removeValue(forKey: descriptor) }
     }
 
     /// `stats conns`: `<fd>:addr`, `<fd>:listen_addr` (connections), `<fd>:state`,
     /// `<fd>:secs_since_last_cmd` per socket in descriptor order; `asking` is the connection
     /// running the command (parsing it, as memcached reports it); the others wait for input (`conn_read`, as memcached shows an idle connection).
     func report(now: UInt32, asking: Int32) -> [(String, String)] {
-        let sorted = entries.withLock { $0.sorted { $0.key < $1.key } }
+        let sorted = withLock { $0.sorted { $0.key < $1.key } }
         var lines: [(String, String)] = []
         for (descriptor, entry) in sorted {
             lines.append(("\(descriptor):addr", entry.address))
