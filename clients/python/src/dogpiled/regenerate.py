@@ -250,8 +250,9 @@ class Regenerator:
         grant when ``early`` asks for them) returns that value now and hands the lease
         to ``background``; without it, the creator runs here.
 
-        Threads of this process asking for ``key`` at the same time share one request:
-        the first asks, the others take the value it learns (see flights.py)."""
+        With ``coalesce`` (off by default), threads of this process asking for ``key`` at
+        the same time share one request: the first asks, the others take the value it
+        learns (see flights.py)."""
         deadline = time.monotonic() + self.busy_deadline
         flight, leader = self.flights.board(key) if self.flights is not None else (None, False)
         if leader:
