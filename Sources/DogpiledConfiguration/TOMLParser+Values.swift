@@ -60,20 +60,30 @@ extension TOMLParser {
 
     /// `"..."` or `"""..."""`, with escapes.
     mutating func basicString() throws(TOMLSyntaxError) -> String {
-        let multiLine = peek(1) == UInt8(ascii: "\"") && peek(2) == UInt8(ascii: "\"")
+        try quotedString(UInt8(ascii: "\""), escapes: true)
+    }
+
+    /// `'...'` or `'''...'''`, taken as written.
+    mutating func literalString() throws(TOMLSyntaxError) -> String {
+        try quotedString(UInt8(ascii: "'"), escapes: false)
+    }
+
+    /// A string between `quote`s, single- or multi-line; backslash escapes only in basic strings.
+    private mutating func quotedString(_ quote: UInt8, escapes: Bool) throws(TOMLSyntaxError) -> String {
+        let multiLine = peek(1) == quote && peek(2) == quote
         index += multiLine ? 3 : 1
         if multiLine { _ = try newline() }
         var text: [UInt8] = []
         while true {
             guard let byte = peek() else { throw error("unterminated string") }
             switch byte {
-            case UInt8(ascii: "\""):
+            case quote:
                 if !multiLine {
                     index += 1
                     return String(decoding: text, as: UTF8.self)
                 }
-                if let end = try closingQuotes(UInt8(ascii: "\""), into: &text) { return end }
-            case UInt8(ascii: "\\"):
+                if let end = try closingQuotes(quote, into: &text) { return end }
+            case UInt8(ascii: "\\") where escapes:
                 index += 1
                 if multiLine, try lineEndingBackslash() { continue }
                 try escape(into: &text)
@@ -82,34 +92,9 @@ extension TOMLParser {
                 _ = try newline()
                 text.append(UInt8(ascii: "\n"))
             default:
-                if isForbiddenControl(byte) { throw error("control character in a string; write it as an escape") }
-                text.append(byte)
-                index += 1
-            }
-        }
-    }
-
-    /// `'...'` or `'''...'''`, taken as written.
-    mutating func literalString() throws(TOMLSyntaxError) -> String {
-        let multiLine = peek(1) == UInt8(ascii: "'") && peek(2) == UInt8(ascii: "'")
-        index += multiLine ? 3 : 1
-        if multiLine { _ = try newline() }
-        var text: [UInt8] = []
-        while true {
-            guard let byte = peek() else { throw error("unterminated string") }
-            switch byte {
-            case UInt8(ascii: "'"):
-                if !multiLine {
-                    index += 1
-                    return String(decoding: text, as: UTF8.self)
+                if isForbiddenControl(byte) {
+                    throw error(escapes ? "control character in a string; write it as an escape" : "control character in a string")
                 }
-                if let end = try closingQuotes(UInt8(ascii: "'"), into: &text) { return end }
-            case UInt8(ascii: "\n"), UInt8(ascii: "\r"):
-                guard multiLine else { throw error("unterminated string (a newline inside a single-line string)") }
-                _ = try newline()
-                text.append(UInt8(ascii: "\n"))
-            default:
-                if isForbiddenControl(byte) { throw error("control character in a string") }
                 text.append(byte)
                 index += 1
             }
