@@ -6,10 +6,11 @@ extension TOMLParser {
             return .string(try basicString())
         case UInt8(ascii: "'"):
             return .string(try literalString())
-        case UInt8(ascii: "["):
-            return try array()
-        case UInt8(ascii: "{"):
-            return try inlineTable()
+        case UInt8(ascii: "["), UInt8(ascii: "{"):
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maximumDepth else { throw error("arrays and inline tables nested more than \(Self.maximumDepth) deep") }
+            return peek() == UInt8(ascii: "[") ? try array() : try inlineTable()
         default:
             return try scalar()
         }

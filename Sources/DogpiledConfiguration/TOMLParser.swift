@@ -16,6 +16,12 @@ struct TOMLParser {
     var index = 0
     /// The 1-based line `index` is on.
     var line = 1
+    /// Arrays and inline tables open around `index`. Nesting is bounded (``maximumDepth``, also
+    /// for the parts of a dotted key): the reader recurses and tables are freed recursively, so
+    /// a 15 KB file of `a={b={b=...}}` overflowed the stack before there was a bound.
+    var depth = 0
+    /// Deeper than any dogpiled setting needs (two levels), far below what the stack takes.
+    static let maximumDepth = 64
 
     private init(_ text: String) {
         bytes = Array(text.utf8)
@@ -131,6 +137,7 @@ struct TOMLParser {
             index += 1
             skipSpaces()
             parts.append(try simpleKey())
+            guard parts.count <= Self.maximumDepth else { throw error("key has more than \(Self.maximumDepth) dotted parts") }
         }
     }
 

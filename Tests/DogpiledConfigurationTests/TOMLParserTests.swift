@@ -185,6 +185,25 @@ struct TOMLParserTests {
         #expect(error?.message.contains(message) == true, "\(text.debugDescription): \(String(describing: error))")
     }
 
+    @Test("nesting past the bound is a syntax error, not a stack overflow (an attack: 3,000 inline tables crashed)", arguments: [
+        "a=" + String(repeating: "{b=", count: 3000) + "1" + String(repeating: "}", count: 3000) + "\n",
+        "a=" + String(repeating: "[", count: 10000) + "1" + String(repeating: "]", count: 10000) + "\n",
+        Array(repeating: "a", count: 30000).joined(separator: ".") + "=1\n",
+        "[" + Array(repeating: "t", count: 30000).joined(separator: ".") + "]\n",
+    ])
+    func nestingIsBounded(text: String) {
+        let error = syntaxError(text)
+        #expect(error?.line == 1)
+        #expect(error?.message.contains("\(TOMLParser.maximumDepth)") == true, "\(String(describing: error))")
+    }
+
+    @Test("nesting at the bound is read")
+    func nestingAtTheBound() {
+        let depth = TOMLParser.maximumDepth
+        let text = "a=" + String(repeating: "[", count: depth) + "1" + String(repeating: "]", count: depth) + "\n"
+        #expect(syntaxError(text) == nil)
+    }
+
     @Test("dates and times are read as date-times, with a space or T between date and time", arguments: [
         "1979-05-27T07:32:00Z", "1979-05-27 07:32:00-07:00", "1979-05-27", "07:32:00.999", "1979-05-27T00:32:00.999999",
     ])
