@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One open connection to one daemon, on a swift-nio channel.
 ///
@@ -20,27 +21,73 @@ final class Connection: Sendable {
     /// Whether the connection can still carry requests.
     var isOpen: Bool { channel.isActive }
 
-    /// Connects to `address` within `timeout`.
-    static func connect(to address: ServerAddress, group: any EventLoopGroup, timeout: TimeAmount) async throws -> Connection {
+    /// Connects to `address` within the settings' connect timeout: TCP or a Unix socket, then the
+    /// TLS handshake and the authentication `set` when the settings have them. The connection
+    /// is handed out only once all of them have succeeded.
+    static func connect(to address: ServerAddress, settings: ConnectionSettings) async throws -> Connection {
         let daemon = address.name
-        let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(timeout)
-            .channelInitializer { channel in
+        var sslHandler: NIOSSLClientHandler?
+        if let context = settings.tls {
+            let host: String?
+            switch address.endpoint {
+            case .tcp(let name, _): host = settings.serverHostname(for: name)
+            case .unix: host = settings.tlsServerHostname
+            }
+            do {
+                sslHandler = try NIOSSLClientHandler(context: context, serverHostname: host)
+            } catch {
+                throw DogpileClientError(.tlsFailed, "cannot start TLS: \(error)", daemon: daemon)
+            }
+        }
+        let bootstrap = ClientBootstrap(group: settings.group)
+            .connectTimeout(settings.connectTimeout)
+            .channelInitializer { [sslHandler] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let sslHandler { try channel.pipeline.syncOperations.addHandler(sslHandler) }
                     try channel.pipeline.syncOperations.addHandler(ReplyHandler(daemon: daemon))
                 }
             }
+        let channel: any Channel
         do {
-            let channel: any Channel
             switch address.endpoint {
             case .tcp(let host, let port):
                 channel = try await bootstrap.connect(host: host, port: port).get()
             case .unix(let path):
                 channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
             }
-            return Connection(channel: channel, daemon: daemon)
         } catch {
             throw DogpileClientError(.connectionFailed, "cannot connect: \(error)", daemon: daemon)
+        }
+        let connection = Connection(channel: channel, daemon: daemon)
+        // The first request both completes the TLS handshake and authenticates; a version
+        // round trip does the handshake alone, so a bad certificate is told apart from a bad
+        // password.
+        do {
+            if let credentials = settings.credentials {
+                try await connection.authenticate(credentials, timeout: settings.connectTimeout)
+            } else if settings.tls != nil {
+                _ = try await connection.send(RequestEncoder.line("version"), timeout: settings.connectTimeout)
+            }
+        } catch {
+            connection.close()
+            if let error = error as? DogpileClientError, error.code != .connectionFailed { throw error }
+            if settings.tls != nil {
+                throw DogpileClientError(.tlsFailed, "TLS handshake failed: \(error)", daemon: daemon)
+            }
+            throw error
+        }
+        return connection
+    }
+
+    /// Sends memcached's ASCII authentication (`set <any> 0 0 <n>` carrying `user pass`).
+    private func authenticate(_ credentials: [UInt8], timeout: TimeAmount) async throws {
+        let request = RequestEncoder.storage(["set", "auth", "0", "0", String(credentials.count)], data: credentials)
+        let reply = try await send(request, timeout: timeout)
+        guard case .status(.stored) = reply else {
+            if case .clientError(let text) = reply {
+                throw DogpileClientError(.authenticationFailed, "credentials refused: CLIENT_ERROR \(text)", daemon: daemon)
+            }
+            throw DogpileClientError.unexpected(reply, daemon: daemon, request: "authentication")
         }
     }
 

@@ -18,15 +18,13 @@ final class ConnectionPool: Sendable {
 
     let address: ServerAddress
     let maximum: Int
-    private let group: any EventLoopGroup
-    private let connectTimeout: TimeAmount
+    private let settings: ConnectionSettings
     private let state = Mutex(State())
 
-    init(address: ServerAddress, maximum: Int, group: any EventLoopGroup, connectTimeout: TimeAmount) {
+    init(address: ServerAddress, maximum: Int, settings: ConnectionSettings) {
         self.address = address
         self.maximum = max(1, maximum)
-        self.group = group
-        self.connectTimeout = connectTimeout
+        self.settings = settings
     }
 
     /// An open connection for this caller alone, until ``checkin(_:)``.
@@ -54,7 +52,7 @@ final class ConnectionPool: Sendable {
         }
         if let reused { return reused }
         do {
-            return try await Connection.connect(to: address, group: group, timeout: connectTimeout)
+            return try await Connection.connect(to: address, settings: settings)
         } catch {
             state.withLock { state in
                 state.open -= 1

@@ -12,12 +12,10 @@ final class Daemon: Sendable {
     private let retryAfter: Duration
     private let deadUntil = Mutex<ContinuousClock.Instant?>(nil)
 
-    init(address: ServerAddress, maximumConnections: Int, group: any EventLoopGroup,
-         connectTimeout: TimeAmount, retryAfter: Duration) {
+    init(address: ServerAddress, maximumConnections: Int, settings: ConnectionSettings, retryAfter: Duration) {
         self.address = address
         self.retryAfter = retryAfter
-        self.pool = ConnectionPool(address: address, maximum: maximumConnections, group: group,
-                                   connectTimeout: connectTimeout)
+        self.pool = ConnectionPool(address: address, maximum: maximumConnections, settings: settings)
     }
 
     /// The name errors and logs use.

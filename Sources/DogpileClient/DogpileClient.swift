@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A client for a fleet of dogpiled daemons (and plain memcached, for the classic commands).
@@ -45,6 +46,16 @@ public final class DogpileClient: Sendable {
         public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
         /// Whether a region's first use checks (`stats regions`) that every daemon declares it.
         public var checkRegionsOnFirstUse = true
+        /// TLS for daemons started with `-Z` (nil: plain TCP). Made into one context when the
+        /// client is made, e.g. `.makeClientConfiguration()` with `trustRoots` set to the
+        /// daemons' CA. Unix socket daemons get it too.
+        public var tls: TLSConfiguration?
+        /// The name the daemons' certificates must carry, when it is not the host in their
+        /// address (always needed for IP addresses and Unix sockets when the certificate is
+        /// verified by name).
+        public var tlsServerHostname: String?
+        /// Credentials for daemons started with `-Y`, sent first on every connection.
+        public var credentials: Credentials?
         /// Where the client logs (dead daemons, values not cached, lost locks).
         public var logger = Logger(label: "DogpileClient")
 
@@ -74,10 +85,10 @@ public final class DogpileClient: Sendable {
         }
         self.configuration = configuration
         self.ring = HashRing(servers: configuration.servers)
+        let settings = try ConnectionSettings(configuration)
         self.daemons = configuration.servers.map {
             Daemon(address: $0, maximumConnections: configuration.maximumConnectionsPerDaemon,
-                   group: configuration.eventLoopGroup, connectTimeout: configuration.connectTimeout.timeAmount,
-                   retryAfter: configuration.retryDeadAfter)
+                   settings: settings, retryAfter: configuration.retryDeadAfter)
         }
     }
 

@@ -48,6 +48,12 @@ public struct DogpileClientError: Error, Sendable, CustomStringConvertible {
         public static let valueFormat = Code("valueFormat")
         /// The client was shut down.
         public static let clientShutdown = Code("clientShutdown")
+        /// The daemon (started with `-Y`) refused the ``Credentials``, or wants some and none
+        /// were configured (`CLIENT_ERROR unauthenticated`).
+        public static let authenticationFailed = Code("authenticationFailed")
+        /// The TLS handshake failed, or the ``DogpileClient/Configuration/tls`` configuration
+        /// could not be made into a context (a missing certificate file, say).
+        public static let tlsFailed = Code("tlsFailed")
     }
 
     /// What went wrong.
@@ -82,6 +88,8 @@ public struct DogpileClientError: Error, Sendable, CustomStringConvertible {
         switch reply {
         case .error:
             return DogpileClientError(.unknownCommand, "ERROR", daemon: daemon, key: key)
+        case .clientError(let text) where text == "unauthenticated":
+            return DogpileClientError(.authenticationFailed, "CLIENT_ERROR unauthenticated: the daemon wants credentials", daemon: daemon, key: key)
         case .clientError(let text):
             return DogpileClientError(.clientError, "CLIENT_ERROR \(text)", daemon: daemon, key: key)
         case .serverError(let text):

@@ -21,6 +21,10 @@ final class DaemonProcess: @unchecked Sendable {
     let socketPath: String?
     private let logPath: String
     private var status: Int32?
+    /// Where readiness is checked (a plain `notls:` port under `-Z`), and what is sent first
+    /// (the authentication `set` under `-Y`).
+    private var readinessPort: Int
+    private var readinessPreamble = ""
 
     /// `host:port` (or the socket path), as the client's server list writes it.
     var address: String { socketPath ?? "127.0.0.1:\(port)" }
@@ -46,6 +50,7 @@ final class DaemonProcess: @unchecked Sendable {
         self.port = port
         self.socketPath = socketPath
         self.logPath = logPath
+        self.readinessPort = port
     }
 
     deinit { stop() }
@@ -66,6 +71,29 @@ final class DaemonProcess: @unchecked Sendable {
             }
         }
         throw lastError
+    }
+
+    /// Starts a daemon with TLS (`-Z` and the `-o ssl_*` options in `arguments`) on a free
+    /// port, plus a plain `notls:` listener that only the readiness check uses.
+    static func startTLS(_ arguments: [String]) async throws -> DaemonProcess {
+        let port = try freePort(), plainPort = try freePort()
+        let daemon = try launch(arguments + ["-Z", "-l", "127.0.0.1,notls:127.0.0.1:\(plainPort)", "-p", String(port)],
+                                port: port, socketPath: nil)
+        daemon.readinessPort = plainPort
+        try await daemon.waitUntilReady()
+        return daemon
+    }
+
+    /// Starts a daemon with `-Y authfile` on a free port; readiness is checked after
+    /// authenticating as `username`/`password`.
+    static func startAuthenticated(authFile: String, username: String, password: String,
+                                   _ arguments: [String] = []) async throws -> DaemonProcess {
+        let port = try freePort()
+        let daemon = try launch(arguments + ["-Y", authFile, "-l", "127.0.0.1", "-p", String(port)], port: port, socketPath: nil)
+        let credentials = "\(username) \(password)"
+        daemon.readinessPreamble = "set auth 0 0 \(credentials.utf8.count)\r\n\(credentials)\r\n"
+        try await daemon.waitUntilReady()
+        return daemon
     }
 
     /// Starts a daemon on the Unix socket `path`.
@@ -116,7 +144,7 @@ final class DaemonProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             guard isRunning else { throw HarnessError("dogpiled exited during startup: \(logTail())") }
-            if let reply = try? RawSocket.exchange(port: port, socketPath: socketPath, "stats\r\n", until: "END\r\n"),
+            if let reply = try? RawSocket.exchange(port: readinessPort, socketPath: socketPath, readinessPreamble + "stats\r\n", until: "END\r\n"),
                reply.contains("STAT pid \(pid)\r\n") {
                 return
             }
