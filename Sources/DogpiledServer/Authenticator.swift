@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The server's `-Y` credentials, shared by every worker and replaced whole on SIGHUP.
 ///
 /// A check happens once per connection, so a mutex costs nothing that matters; a reload that
@@ -7,12 +5,12 @@ import Synchronization
 public final class Authenticator: Sendable {
     /// The auth file's path (`-Y`), shown by `stats settings` as `auth_enabled_ascii`.
     public let path: String
-    private let credentials: Mutex<AuthFile>
+    private let credentials: PThreadLocked<AuthFile>
 
     /// Loads `path`; throws memcached's start-up failures.
     public init(path: String) throws(AuthFileError) {
         self.path = path
-        self.credentials = Mutex(try AuthFile.load(path: path))
+        self.credentials = PThreadLocked(try AuthFile.load(path: path))
     }
 
     /// Reads the file again; on failure the old credentials stay.

@@ -24,24 +24,12 @@ public final class ConnectionDirectory: @unchecked Sendable {
         }
     }
 
-    // A pthread mutex, not `Synchronization.Mutex`: ThreadSanitizer does not see the latter's
-    // ordering and reports every pair of accesses from two workers as a race.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private var entries: [Int32: Entry] = [:]
+    private let entries = PThreadLocked<[Int32: Entry]>([:])
 
-    public init() {
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
+    public init() {}
 
     private func withLock<Result>(_ body: (inout [Int32: Entry]) -> Result) -> Result {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body(&entries)
+        entries.withLock(body)
     }
 
     /// Registers `descriptor`; returns its entry, whose `lastCommand` the owner updates.

@@ -13,7 +13,7 @@ public final class PrefixStatistics: Sendable {
 
     private let enabled: Atomic<Bool>
     private let delimiter: UInt8
-    private let table = Mutex(PrefixTable())
+    private let table = PThreadLocked(PrefixTable())
 
     /// Statistics split at `delimiter`, collecting from the start if `enabled`.
     public init(delimiter: UInt8, enabled: Bool) {

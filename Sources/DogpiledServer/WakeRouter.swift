@@ -5,7 +5,7 @@ import Synchronization
 /// Delivers the lock tables' wake-ups to the worker that owns the waiting connection, through
 /// that worker's mailbox: a connection is only ever touched by its own thread.
 final class WakeRouter: WakeSink, @unchecked Sendable {
-    private let installed = Mutex<[Worker]>([])
+    private let installed = PThreadLocked<[Worker]>([])
 
     /// Sets the workers; called once, before any connection exists.
     func install(_ workers: [Worker]) {
