@@ -24,11 +24,16 @@ struct EventRegistrationTests {
         }
         let base = EventBase()
         let handler = Handler()
-        let (reader, writer) = socketPair()
-        close(writer)
-        close(reader)
-        // epoll_ctl refuses a descriptor that is no longer open.
-        let event = Event(base: base, descriptor: reader, what: Event.read | Event.persist, handler: handler)
+        // epoll_ctl refuses a regular file (EPERM). (A closed descriptor would do too, but
+        // tests running in parallel may reopen its number before the add.)
+        var template = Array("/tmp/dogpiled-event-XXXXXX".utf8CString)
+        let file = mkstemp(&template)
+        #expect(file >= 0)
+        defer {
+            close(file)
+            unlink(template)
+        }
+        let event = Event(base: base, descriptor: file, what: Event.read | Event.persist, handler: handler)
         #expect(!event.add())
         event.free()
         let timer = Event(base: base, descriptor: -1, what: 0, handler: handler)

@@ -139,18 +139,24 @@ final class DaemonProcess: @unchecked Sendable {
         return status == nil
     }
 
-    /// Polls until `stats` on a fresh connection reports this process's pid (10 s).
+    /// Polls until `stats` on a fresh connection reports this process's pid (30 s: a debug
+    /// daemon with TLS can take many seconds to start while the whole suite runs in parallel).
     func waitUntilReady() async throws {
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(30)
+        var last = "no answer"
         while Date() < deadline {
             guard isRunning else { throw HarnessError("dogpiled exited during startup: \(logTail())") }
-            if let reply = try? RawSocket.exchange(port: readinessPort, socketPath: socketPath, readinessPreamble + "stats\r\n", until: "END\r\n"),
-               reply.contains("STAT pid \(pid)\r\n") {
-                return
+            do {
+                let reply = try RawSocket.exchange(port: readinessPort, socketPath: socketPath,
+                                                   readinessPreamble + "stats\r\n", until: "END\r\n")
+                if reply.contains("STAT pid \(pid)\r\n") { return }
+                last = "another process answered: \(reply.prefix(120))"
+            } catch {
+                last = "\(error)"
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw HarnessError("dogpiled did not answer within 10 s: \(logTail())")
+        throw HarnessError("dogpiled (pid \(pid), port \(readinessPort)) did not answer within 30 s (\(last)): \(logTail())")
     }
 
     /// SIGTERM, then SIGKILL after 3 s. Returns whether it exited with status 0.

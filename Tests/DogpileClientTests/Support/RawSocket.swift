@@ -36,7 +36,7 @@ enum RawSocket {
                     connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 }
             }
-            guard result == 0 else { close(descriptor); throw HarnessError("connect \(port) failed") }
+            guard result == 0 else { let code = errno; close(descriptor); throw HarnessError("connect \(port) failed: \(String(cString: strerror(code)))") }
         }
         defer { close(descriptor) }
         var timeout = timeval(tv_sec: 2, tv_usec: 0)
