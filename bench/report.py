@@ -127,9 +127,9 @@ def loads_of(section: str, data: dict) -> list[dict]:
         return [summarise_runs("100 KB gets", "loadgen", runs, "p99_us",
                                f"{shape}, gets of {s['keys']} keys, {s['value_size']} B values")]
     if section == "lock":
-        return [summarise_runs("lock path (lockgen/setgen)", "loadgen", runs, "p99_us",
-                               f"{shape}, {s['keys']} keys, half of the requests on 5 hot keys; "
-                               "dogpiled only: memcached has no lockgen")]
+        return [summarise_runs("lock path", "loadgen", runs, "p99_us",
+                               f"lockgen, then setgen when granted; {shape}, {s['keys']} keys, half of the "
+                               "requests on 5 hot keys; dogpiled only: memcached has no lockgen")]
     return [summarise_runs(f"pipelined {ratio}", "loadgen", [r for r in runs if r["ratio"] == ratio], "p99_us",
                            f"{shape}, sets:gets {ratio}, {s['keys']} keys, {s['value_size']} B values")
             for ratio in dict.fromkeys(r["ratio"] for r in runs)]
@@ -177,6 +177,8 @@ def main() -> int:
     parser.add_argument("--python", help="a Python with matplotlib for the chart (default: bench/.venv-report)")
     parser.add_argument("--no-chart", action="store_true")
     args = parser.parse_args()
+    # SIGTERM like Ctrl-C: run_logged stops the running script, whose traps stop its servers
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     chosen = [s for s in args.only.split(",") if s]
     unknown = [s for s in chosen if s not in SECTIONS]
     if unknown:

@@ -67,7 +67,8 @@ def _grouped(axes, loads: list[dict], value, spread, title: str, unit: str) -> N
                            color="white")
             shown += heights
     axes.set_xlim(-0.6, len(loads) - 0.4)
-    axes.set_xticks(range(len(loads)), [textwrap.fill(load["name"], 14) for load in loads], fontsize=7)
+    names = [textwrap.fill(load["name"], 14, break_on_hyphens=False) for load in loads]
+    axes.set_xticks(range(len(loads)), names, fontsize=7)
     axes.set_yscale("log")   # loads differ tenfold; every bar starts at the same power of ten
     if shown:
         axes.set_ylim(bottom=10 ** math.floor(math.log10(min(shown) * 0.8)))

@@ -57,7 +57,8 @@ def _drift_table(data: dict) -> list[str]:
     lines = [f"-m {data['memory_mb']}, {data['seconds']:.0f} s of sets with sizes drifting over "
              f"{data['smallest']} B..{data['largest'] // 1024} KB (uniform, log-uniform, shifting windows); "
              "RSS in MiB (the time series: raw/drift.csv and the chart):", "",
-             "| server | idle | peak | end | -m + 10% + idle | peak / that |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+             "| server | idle | peak | end | -m + 10% + idle | peak / that |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for row in data["servers"]:
         lines.append(f"| {row['server']} | {row['idle_mib']:.1f} | {row['peak_mib']:.1f} | {row['end_mib']:.1f} "
                      f"| {row['bound_mib']:.1f} | {row['peak_mib'] / row['bound_mib']:.2f} |")
