@@ -74,6 +74,7 @@ USER_ARGS=()
 
 LOG_DIR=$(mktemp -d /tmp/compare-pipelined.XXXXXX)
 RESULTS=$LOG_DIR/results.tsv
+RESULT_LINES=$LOG_DIR/result-lines.tsv   # name, ratio, round and loadgen's whole RESULT line, for --json
 SERVER_PID=""
 cleanup() {
   [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
@@ -128,6 +129,7 @@ run_one() {
       cpu = ("ops_per_server_cpu_s" in v) ? v["ops_per_server_cpu_s"] : 0
       printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n, r, k, v["ops_per_sec"], v["p50_us"], v["p99_us"], v["p999_us"], cpu, v["errors"]
     }' <<<"$line" >>"$RESULTS"
+  printf '%s\t%s\t%s\t%s\n' "$name" "$ratio" "$round" "${line#RESULT }" >>"$RESULT_LINES"
   printf '  %-9s %-5s round %d: %s\n' "$name" "$ratio" "$round" "${line#RESULT }" >&2
 }
 
@@ -174,14 +176,17 @@ PY
 
 if [[ -n $JSON_OUT ]]; then
   # every measured run, for bench/report.py (it computes the medians and per-round ratios)
-  python3 - "$RESULTS" "$JSON_OUT" <<PY || die "could not write $JSON_OUT"
+  # every RESULT key=value of loadgen (ops_per_sec, p50_us, p99_us, p999_us, errors; gets and hits
+  # for kv; lockgens, gen, value, busy, setgens, not_owner for lock; ops_per_server_cpu_s)
+  python3 - "$RESULT_LINES" "$JSON_OUT" <<PY || die "could not write $JSON_OUT"
 import json, sys
-names = ("server", "ratio", "round", "ops_per_sec", "p50_us", "p99_us", "p999_us", "ops_per_server_cpu_s", "errors")
 runs = []
 for line in open(sys.argv[1]).read().splitlines():
-    run = dict(zip(names, line.split("\t")))
-    for key in names[2:]:
-        run[key] = float(run[key]) if "." in run[key] else int(run[key])
+    server, ratio, round_index, result = line.split("\t")
+    run = {"server": server, "ratio": ratio, "round": int(round_index)}
+    for pair in result.split():
+        key, value = pair.split("=", 1)
+        run[key] = float(value) if "." in value else int(value)
     runs.append(run)
 settings = {"rounds": $ROUNDS, "duration_s": $DURATION, "warmup_s": $WARMUP, "connections": $CONNECTIONS,
             "depth": $DEPTH, "keys": $KEYS, "value_size": $VALUE_SIZE, "distribution": "$DISTRIBUTION",

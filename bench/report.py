@@ -32,6 +32,7 @@ from report_markdown import markdown   # bench/, next to this file
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 SECTIONS = ("pipelined", "memcaslap", "large", "lock", "bytes", "drift")
+LOCK_COUNTS = ("lockgens", "gen", "value", "busy", "setgens", "not_owner")
 LOCK_ARGS = "--workload lock --hot-keys 5 --hot-fraction 0.5 --lock-exptime 1"
 
 
@@ -90,7 +91,8 @@ def spread(values: list[float]) -> dict[str, float]:
 
 def summarise_runs(name: str, tool: str, runs: list[dict], p99_key: str, describe: str) -> dict:
     """One load's figures: per server median/min/max of ops/s, median p99 and ops per server
-    CPU-second; the dogpiled/memcached ratio of each round where both ran, as median/min/max."""
+    CPU-second, gets and hits, errors; the dogpiled/memcached ratio of each round where both ran,
+    as median/min/max."""
     servers = {}
     for server in ("memcached", "dogpiled"):
         mine = [r for r in runs if r["server"] == server]
@@ -98,10 +100,17 @@ def summarise_runs(name: str, tool: str, runs: list[dict], p99_key: str, describ
             continue
         p99s = [r[p99_key] for r in mine if r.get(p99_key) is not None]
         per_cpu = [r["ops_per_server_cpu_s"] for r in mine if r.get("ops_per_server_cpu_s")]
-        servers[server] = {"ops": spread([r["ops_per_sec"] for r in mine]),
+        gets = sum(r.get("gets") or 0 for r in mine)
+        # loadgen counts hits; memcaslap counts misses
+        hits = sum((r.get("hits") or 0) if "hits" in r else (r.get("gets") or 0) - (r.get("get_misses") or 0)
+                   for r in mine)
+        servers[server] = {"ops": spread([r["ops_per_sec"] for r in mine]), "gets": gets, "get_hits": hits,
                            "p99_us": statistics.median(p99s) if p99s else None,
                            "ops_per_server_cpu_s": statistics.median(per_cpu) if per_cpu else None,
                            "errors": sum(r.get("errors", 0) for r in mine)}
+        for key in LOCK_COUNTS:   # the lock workload's replies
+            if any(key in r for r in mine):
+                servers[server][key] = sum(r.get(key, 0) for r in mine)
     ratios = []
     for round_index in sorted({r["round"] for r in runs}):
         pair = {r["server"]: r["ops_per_sec"] for r in runs if r["round"] == round_index}
@@ -135,6 +144,16 @@ def loads_of(section: str, data: dict) -> list[dict]:
             for ratio in dict.fromkeys(r["ratio"] for r in runs)]
 
 
+def pinning(pins: set[tuple[str, str]]) -> str:
+    """How the throughput sections placed servers and load generators, as the scripts reported it."""
+    if len(pins) != 1:
+        return "placement differed between sections (see raw/)" if pins else "no throughput section ran"
+    server, loadgen = pins.pop()
+    if not server:
+        return "unpinned (one CPU or no taskset)"
+    return f"servers pinned to CPU {server}, load generators to CPU {loadgen} (taskset)"
+
+
 def machine() -> dict[str, str]:
     """What the figures were measured on, and how busy it was just before."""
     model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
@@ -150,8 +169,7 @@ def machine() -> dict[str, str]:
     version = subprocess.run(["memcached", "-V"], capture_output=True, text=True)
     return {"cpus": str(os.cpu_count()), "cpu_model": model, "kernel": os.uname().release,
             "busy_before_pct": f"{100 * (busy1 - busy0) / max(1, all1 - all0):.0f}",
-            "dogpiled_commit": git.stdout.strip() or "?", "memcached": version.stdout.strip() or "?",
-            "server_cpu": os.environ.get("SERVER_CPU", "1"), "loadgen_cpu": os.environ.get("LOADGEN_CPU", "0")}
+            "dogpiled_commit": git.stdout.strip() or "?", "memcached": version.stdout.strip() or "?"}
 
 
 def chart_python(given: str | None) -> str:
@@ -188,7 +206,7 @@ def main() -> int:
     raw, logs = out / "raw", out / "logs"
     raw.mkdir(parents=True, exist_ok=True)
     logs.mkdir(exist_ok=True)
-    dogpiled = os.environ.get("DOGPILED_BIN", str(ROOT / ".build/release/dogpiled"))
+    dogpiled = str(Path(os.environ.get("DOGPILED_BIN", ROOT / ".build/release/dogpiled")).resolve())
     started = time.monotonic()
     failures: list[str] = []
     python = None
@@ -206,6 +224,7 @@ def main() -> int:
     info.update(mode="quick" if args.quick else "full", date=today)
     summary: dict = {"meta": info, "loads": [], "bytes_per_item": None, "drift": None}
     envs = settings(args.quick)
+    pins = set()   # (server CPU, load generator CPU) of each throughput section; "" = unpinned
     for section in chosen:
         print(f"\n=== report: {section} ===", flush=True)
         section_start = time.monotonic()
@@ -220,10 +239,12 @@ def main() -> int:
         elif section == "drift":
             summary["drift"] = {**data, "csv": str(raw / "drift.csv")}
         else:
+            pins.add((data["settings"]["server_cpu"], data["settings"]["loadgen_cpu"]))
             if section == "memcaslap":
                 info["memcaslap_max_other_cpu_pct"] = str(data["settings"]["max_other_cpu_pct"])
             summary["loads"] += loads_of(section, data)
     info["total_seconds"] = f"{time.monotonic() - started:.0f}"
+    info["pinning"] = pinning(pins)
     summary["failures"] = failures
     (out / "report.json").write_text(json.dumps(summary, indent=1))
     (out / "report.md").write_text(markdown(summary))

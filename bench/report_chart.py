@@ -127,7 +127,7 @@ def main() -> int:
     _bytes(panels[1][0], summary["bytes_per_item"])
     _drift(panels[1][1], summary["drift"])
     figure.suptitle(f"dogpiled {meta['dogpiled_commit']} vs {meta['memcached']}, {meta['date']}, {meta['mode']} run; "
-                    f"servers on CPU {meta['server_cpu']}, load generators on CPU {meta['loadgen_cpu']}")
+                    f"{meta['pinning']}")
     figure.tight_layout()
     figure.savefig(sys.argv[2], dpi=110)
     return 0

@@ -29,6 +29,22 @@ def _ratio(load: dict) -> str:
     return f"{ratio['median']:.2f} ({ratio['min']:.2f}..{ratio['max']:.2f})"
 
 
+def _hits(load: dict) -> str:
+    """Per server: how many gets hit, how the lock workload's lockgens were answered, error replies."""
+    parts = []
+    for server, figures in load["servers"].items():
+        if figures.get("gets"):
+            share = 100 * figures["get_hits"] / figures["gets"]
+            parts.append(f"{server} {share:.1f} % of {figures['gets']:,} gets hit")
+        if "lockgens" in figures:
+            parts.append(f"{server} answered {figures['lockgens']:,} lockgens: GEN {figures['gen']:,}, "
+                         f"value {figures['value']:,}, BUSY {figures['busy']:,}; {figures['setgens']:,} setgens, "
+                         f"NOT_OWNER {figures['not_owner']:,}")
+        if figures.get("errors"):
+            parts.append(f"{server} {figures['errors']:,} error replies")
+    return "; " + ", ".join(parts) if parts else ""
+
+
 def _throughput_table(loads: list[dict]) -> list[str]:
     lines = ["| load | memcached ops/s | dogpiled ops/s | dogpiled / memcached | p99 µs memcached | p99 µs dogpiled "
              "| ops per server CPU-s memcached | ops per server CPU-s dogpiled |",
@@ -77,12 +93,12 @@ def markdown(summary: dict) -> str:
     if summary["loads"]:
         out += ["## Throughput and p99 per load", "",
                 "Medians over the rounds, with min..max; dogpiled / memcached is the ratio within each round "
-                "(median, min..max). Every server ran pinned to CPU "
-                f"{meta['server_cpu']} and the load generator to CPU {meta['loadgen_cpu']}, "
-                "the same settings for both, rounds alternating which server went first.", ""]
+                f"(median, min..max). Placement: {meta['pinning']}; the same settings for both servers, "
+                "rounds alternating which server went first.", ""]
         out += _throughput_table(summary["loads"])
         out += ["", "Loads:", ""]
-        out += [f"- **{load['name']}** ({load['tool']}): {load['description']}." for load in summary["loads"]]
+        out += [f"- **{load['name']}** ({load['tool']}): {load['description']}{_hits(load)}."
+                for load in summary["loads"]]
         out += ["", "p99: loadgen's is from an HdrHistogram of every reply (request written to reply read); "
                 "memcaslap's (≤) is the upper bound of the power-of-two bucket of its latency histogram that "
                 "holds the 99th percentile, the finest it reports. Ops per server CPU-second (ops / the server's "

@@ -69,7 +69,7 @@ def test_ratios_are_taken_within_each_round_then_the_median():
 def test_one_server_only_has_no_ratio_and_the_table_says_n_a():
     summary = {"meta": {"memcached": "memcached 1.6.18", "date": "d", "mode": "quick", "dogpiled_commit": "c",
                         "cpus": "2", "cpu_model": "m", "kernel": "k", "busy_before_pct": "0", "total_seconds": "1",
-                        "server_cpu": "1", "loadgen_cpu": "0", "lock_seconds": "1"},
+                        "pinning": "p", "lock_seconds": "1"},
                "loads": loads_of("lock", {"settings": {"connections": 25, "depth": 16, "keys": 1000},
                                           "runs": [run("dogpiled", 1, 400, 9)]}),
                "bytes_per_item": None, "drift": None, "failures": []}
@@ -88,3 +88,18 @@ def test_memcaslap_loads_are_split_and_their_p99_marked_as_a_bound():
     assert loads[0]["ratio"]["median"] == pytest.approx(0.9)
     assert loads[0]["p99_kind"] == "log2 bucket bound"
     assert loads[0]["servers"]["memcached"]["ops_per_server_cpu_s"] is None
+
+
+def test_hits_come_from_loadgen_hits_or_memcaslap_misses():
+    loadgen = summarise_runs("x", "loadgen", [{**run("dogpiled", 1, 5, 1), "gets": 10, "hits": 9}], "p99_us", "")
+    memcaslap = summarise_runs("y", "memcaslap", [{"server": "memcached", "round": 1, "ops_per_sec": 5, "gets": 10,
+                                                   "get_misses": 3, "p99_us_bound": 8}], "p99_us_bound", "")
+    assert (loadgen["servers"]["dogpiled"]["gets"], loadgen["servers"]["dogpiled"]["get_hits"]) == (10, 9)
+    assert (memcaslap["servers"]["memcached"]["gets"], memcaslap["servers"]["memcached"]["get_hits"]) == (10, 7)
+
+
+def test_pinning_is_reported_as_the_scripts_did_it():
+    from report import pinning
+    assert pinning({("1", "0")}) == "servers pinned to CPU 1, load generators to CPU 0 (taskset)"
+    assert pinning({("", "")}) == "unpinned (one CPU or no taskset)"
+    assert pinning({("1", "0"), ("", "")}).startswith("placement differed")
