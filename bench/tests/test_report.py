@@ -103,3 +103,9 @@ def test_pinning_is_reported_as_the_scripts_did_it():
     assert pinning({("1", "0")}) == "servers pinned to CPU 1, load generators to CPU 0 (taskset)"
     assert pinning({("", "")}) == "unpinned (one CPU or no taskset)"
     assert pinning({("1", "0"), ("", "")}).startswith("placement differed")
+
+
+def test_an_even_number_of_memcaslap_bounds_gives_a_bound_not_their_mean():
+    runs = [{"server": "dogpiled", "round": r, "ops_per_sec": 5, "p99_us_bound": bound}
+            for r, bound in ((1, 16384), (2, 32768))]
+    assert summarise_runs("y", "memcaslap", runs, "p99_us_bound", "")["servers"]["dogpiled"]["p99_us"] == 32768
