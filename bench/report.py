@@ -86,6 +86,7 @@ def run_logged(argv: list[str], env: dict[str, str], log: Path) -> int:
 
 
 def spread(values: list[float]) -> dict[str, float]:
+    """Median, min, max and count of one figure over the rounds."""
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
