@@ -23,6 +23,7 @@ usage: bench/compare.sh [options]
       --window SIZE        memcaslap -w, keys kept per conn (env WINDOW, default 1k)
   -l, --loads LIST         comma list of get-heavy,set-heavy (env LOADS, default both)
       --min-ratio X        exit 1 if a median ratio < X     (env MIN_RATIO, default unset)
+      --json FILE          also write every run as JSON     (env JSON_OUT, default unset)
       --keep-logs          keep the server/memcaslap logs   (env KEEP_LOGS=1)
   -h, --help
 
@@ -32,6 +33,8 @@ other env:
   DOGPILED_ARGS   extra arguments for dogpiled (after -l/-p/-m/-t)
   MEMCACHED_BIN   default /usr/bin/memcached
   MEMCASLAP_BIN   default memcaslap from PATH (apt-get install libmemcached-tools if missing)
+  SERVER_CPU      CPU both servers are pinned to with taskset (default 1)
+  LOADGEN_CPU     CPU memcaslap is pinned to (default 0); pinning is off with one CPU or no taskset
 EOF
 }
 
@@ -51,6 +54,9 @@ DOGPILED_CMD=${DOGPILED_CMD:-}
 DOGPILED_ARGS=${DOGPILED_ARGS:-}
 DEFAULT_DOGPILED_BIN="$REPO_ROOT/.build/release/dogpiled"
 DOGPILED_BIN=${DOGPILED_BIN:-$DEFAULT_DOGPILED_BIN}
+JSON_OUT=${JSON_OUT:-}
+SERVER_CPU=${SERVER_CPU:-1}
+LOADGEN_CPU=${LOADGEN_CPU:-0}
 
 die() { echo "compare.sh: error: $*" >&2; exit 2; }
 
@@ -71,6 +77,7 @@ while (($#)); do
     --window) WINDOW=$2 ;;
     -l|--loads) LOADS=$2 ;;
     --min-ratio) MIN_RATIO=$2 ;;
+    --json) JSON_OUT=$2 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
   shift 2
@@ -143,6 +150,15 @@ fi
 [[ -x $MEMCACHED_BIN ]] || die "memcached not found at $MEMCACHED_BIN (apt-get install memcached)"
 command -v setsid >/dev/null || die "setsid (util-linux) not found"
 
+# Both servers on one core, memcaslap on another: the two servers meet the same load generator
+# with the same CPU, and neither competes with it (taskset execs, so $! stays the server's pid).
+declare -a PIN_SERVER=() PIN_CLIENT=()
+if command -v taskset >/dev/null && (($(nproc) > 1)); then
+  PIN_SERVER=(taskset -c "$SERVER_CPU") PIN_CLIENT=(taskset -c "$LOADGEN_CPU")
+else
+  echo "compare.sh: no taskset or one CPU: running unpinned" >&2
+fi
+
 declare -a MC_CMD=("$MEMCACHED_BIN" -U 0)
 ((EUID == 0)) && MC_CMD+=(-u root)
 
@@ -214,7 +230,7 @@ start_server() {
     fi
     echo "${cmd[*]}" >>"$LOG_DIR/$name.cmd"
     # own session: a Ctrl-C reaches only this script, whose traps stop everything in order
-    setsid "${cmd[@]}" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
+    setsid "${PIN_SERVER[@]}" "${cmd[@]}" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
     pid=$!
     STARTED_PIDS+=("$pid")
     for ((i = 0; i < 200; i++)); do   # up to 20 s
@@ -272,14 +288,28 @@ children_ticks() {  # sets CHILD_TICKS: CPU of this shell's reaped children, in 
 }
 
 # ------------------------------------------------------------ client -------
+# p99_bound FILE: the p99 latency of memcaslap's final "Total Statistics (N events)" block, as
+# the upper bound (us) of its log2 bucket: memcaslap counts a latency t in bucket k when
+# 2^(k-1) < t <= 2^k (ms_stats.c), and prints the buckets four to a line after "k:".
+p99_bound() {
+  awk '/^Total Statistics \(/ {total = 1; next}
+       total && /Log2 Dist:/ {dist = 1; next}
+       dist && NF == 0 {dist = 0; total = 0; next}
+       dist {k = $1; sub(":", "", k); for (f = 2; f <= NF; f++) {c[k + f - 2] = $f; n += $f
+             if (k + f - 2 > top) top = k + f - 2}}
+       END {if (n == 0) exit; s = 0
+            for (k = 0; k <= top; k++) {s += c[k]; if (s >= 0.99 * n) {print 2 ^ k; exit}}}' "$1"
+}
+
 # run_client NAME LOAD SECS TAG: one memcaslap run against NAME, in this shell (so the EXIT
 # trap can stop it). Sets R_TPS, R_GETS, R_MISSES, R_CPU (NAME's CPU, % of one core), R_EFF
-# (ops per second of NAME's CPU) and
+# (ops per second of NAME's CPU), R_P99 (p99 latency's log2 bucket bound, us) and
 # R_OTHER (% of the machine's CPU used by anything but the two servers and memcaslap).
 run_client() {
   local name=$1 load=$2 secs=$3 tag=$4 out rc n
+  # -S: one statistics dump at the end, which carries the latency histogram
   local -a args=(-s "127.0.0.1:${PORT[$name]}" -F "$BENCH_DIR/$load.cnf" -t "${secs}s"
-                 -T "$CLIENT_THREADS" -c "$CONCURRENCY" -w "$WINDOW")
+                 -S "${secs}s" -T "$CLIENT_THREADS" -c "$CONCURRENCY" -w "$WINDOW")
   local b0 a0 b1 a1 c0 c1 srv_self0 srv_self1 srv_all0=0 srv_all1=0
   out="$LOG_DIR/$tag.out"
   echo "$MEMCASLAP_BIN ${args[*]}" >"$out"
@@ -287,7 +317,7 @@ run_client() {
   for n in "${!PID[@]}"; do srv_all0=$((srv_all0 + $(proc_ticks "${PID[$n]}"))); done
   srv_self0=$(proc_ticks "${PID[$name]}")
   children_ticks; c0=$CHILD_TICKS
-  setsid "$MEMCASLAP_BIN" "${args[@]}" </dev/null >>"$out" 2>&1 &
+  setsid "${PIN_CLIENT[@]}" "$MEMCASLAP_BIN" "${args[@]}" </dev/null >>"$out" 2>&1 &
   CLIENT_PID=$!
   rc=0
   wait "$CLIENT_PID" || rc=$?
@@ -304,6 +334,7 @@ run_client() {
   R_MISSES=$(sed -n 's/^get_misses: \([0-9]*\).*/\1/p' "$out" | tail -n 1)
   R_GETS=${R_GETS:-0} R_MISSES=${R_MISSES:-0}
   [[ -n $R_TPS && $R_TPS -gt 0 ]] || die "no TPS from memcaslap in $tag; see $out"
+  R_P99=$(p99_bound "$out")
   # server CPU over memcaslap's own run time (it idles while memcaslap starts up), and ops per
   # second of server CPU
   read -r R_CPU R_EFF < <(sed -n 's/^Run time: \([0-9.]*\)s Ops: \([0-9]*\) .*/\1 \2/p' "$out" | tail -n 1 |
@@ -336,13 +367,16 @@ echo "  memcached: ${MC_CMD[*]}  ($MC_VERSION)"
 echo "  dogpiled:  $DP_DESC ${DP_EXTRA[*]}"
 echo "  client:    -c $CONCURRENCY -T $CLIENT_THREADS -w $WINDOW; ${DURATION} s runs after a ${WARMUP} s warm-up;" \
   "$ROUNDS rounds; 64-byte keys, 100-byte values"
-echo "  machine:   $NCPU CPUs, ${BUSY}% busy just before the start"
+echo "  machine:   $NCPU CPUs, ${BUSY}% busy just before the start;" \
+  "servers on CPU ${PIN_SERVER[2]:-any}, memcaslap on CPU ${PIN_CLIENT[2]:-any}"
 ((BUSY > 15)) && echo "  warning:   the machine is not idle; the figures will be noisy"
 echo
 
-declare -A TPS GETS MISSES CPU EFF SUM_MC SUM_DP SUM_RATIO SUM_SPREAD SUM_EFF_MC SUM_EFF_DP
+declare -A TPS GETS MISSES CPU EFF P99 SUM_P99_MC SUM_P99_DP SUM_MC SUM_DP SUM_RATIO SUM_SPREAD SUM_EFF_MC SUM_EFF_DP
 declare -A RSS0_MC RSS0_DP RSS_MC RSS_DP ITEMS_MC ITEMS_DP
 ROWS="" MAX_OTHER=0
+RUNS_TSV=$LOG_DIR/runs.tsv MEMORY_TSV=$LOG_DIR/memory.tsv   # for --json
+: >"$RUNS_TSV"; : >"$MEMORY_TSV"
 
 for load in "${LOAD_LIST[@]}"; do
   echo "== $load: starting servers" >&2
@@ -354,7 +388,7 @@ for load in "${LOAD_LIST[@]}"; do
     run_client memcached "$load" "$WARMUP" "$load-warmup-memcached"
     run_client dogpiled "$load" "$WARMUP" "$load-warmup-dogpiled"
   fi
-  mc_list="" dp_list="" ratio_list="" eff_mc="" eff_dp=""
+  mc_list="" dp_list="" ratio_list="" eff_mc="" eff_dp="" p99_mc="" p99_dp=""
   for ((r = 1; r <= ROUNDS; r++)); do
     if ((r % 2)); then order=(memcached dogpiled); else order=(dogpiled memcached); fi
     other=0
@@ -362,22 +396,32 @@ for load in "${LOAD_LIST[@]}"; do
       echo "== $load: round $r/$ROUNDS, $name (${DURATION} s)" >&2
       run_client "$name" "$load" "$DURATION" "$load-r$r-$name"
       TPS[$name]=$R_TPS GETS[$name]=$R_GETS MISSES[$name]=$R_MISSES CPU[$name]=$R_CPU
-      EFF[$name]=$R_EFF
+      EFF[$name]=$R_EFF P99[$name]=$R_P99
       ((R_OTHER > other)) && other=$R_OTHER
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$load" "$r" "$name" "${order[0]}" "$R_TPS" \
+        "$R_CPU" "$R_EFF" "$R_GETS" "$R_MISSES" "${R_P99:-}" "$R_OTHER" >>"$RUNS_TSV"
     done
     ((other > MAX_OTHER)) && MAX_OTHER=$other
     mc_tps=${TPS[memcached]} dp_tps=${TPS[dogpiled]}
     rt=$(ratio "$dp_tps" "$mc_tps")
     mc_list+="$mc_tps"$'\n' dp_list+="$dp_tps"$'\n' ratio_list+="$rt"$'\n'
     eff_mc+="${EFF[memcached]}"$'\n' eff_dp+="${EFF[dogpiled]}"$'\n'
+    [[ -n ${P99[memcached]} ]] && p99_mc+="${P99[memcached]}"$'\n'
+    [[ -n ${P99[dogpiled]} ]] && p99_dp+="${P99[dogpiled]}"$'\n'
     first=$([[ ${order[0]} == memcached ]] && echo "mc first" || echo "dp first")
-    ROWS+=$(printf '%-10s %5s  %-8s  %13s %13s  %6s   %5s %5s   %5s %5s   %5s' \
+    ROWS+=$(printf '%-10s %5s  %-8s  %13s %13s  %6s   %5s %5s   %5s %5s   %5s   %6s %6s' \
       "$load" "$r" "$first" "$mc_tps" "$dp_tps" "$rt" "${CPU[memcached]}" "${CPU[dogpiled]}" \
       "$(pct "${MISSES[memcached]}" "${GETS[memcached]}")" \
-      "$(pct "${MISSES[dogpiled]}" "${GETS[dogpiled]}")" "$other")$'\n'
+      "$(pct "${MISSES[dogpiled]}" "${GETS[dogpiled]}")" "$other" \
+      "${P99[memcached]:--}" "${P99[dogpiled]:--}")$'\n'
   done
   RSS_MC[$load]=$(rss_kb memcached) RSS_DP[$load]=$(rss_kb dogpiled)
   ITEMS_MC[$load]=$(curr_items "${PORT[memcached]}") ITEMS_DP[$load]=$(curr_items "${PORT[dogpiled]}")
+  printf '%s\tmemcached\t%s\t%s\t%s\n%s\tdogpiled\t%s\t%s\t%s\n' \
+    "$load" "${RSS0_MC[$load]}" "${RSS_MC[$load]}" "${ITEMS_MC[$load]}" \
+    "$load" "${RSS0_DP[$load]}" "${RSS_DP[$load]}" "${ITEMS_DP[$load]}" >>"$MEMORY_TSV"
+  SUM_P99_MC[$load]=$(printf '%s' "$p99_mc" | median)
+  SUM_P99_DP[$load]=$(printf '%s' "$p99_dp" | median)
   SUM_MC[$load]=$(printf '%s' "$mc_list" | median)
   SUM_DP[$load]=$(printf '%s' "$dp_list" | median)
   SUM_RATIO[$load]=$(printf '%s' "$ratio_list" | median | awk '{printf "%.3f", $1}')
@@ -390,18 +434,19 @@ done
 
 echo "Runs: TPS = memcaslap's ops/s; ratio = dogpiled/memcached in the same round; CPU% = the"
 echo "server's CPU time over the run, % of one core; miss% = get misses; other% = share of the"
-echo "machine's CPU used by anything but the two servers and memcaslap (noise)"
-printf '%-10s %5s  %-8s  %13s %13s  %6s   %5s %5s   %5s %5s   %5s\n' \
-  load round order "memcached TPS" "dogpiled TPS" ratio "mcCPU" "dpCPU" "mc%" "dp%" "other"
+echo "machine's CPU used by anything but the two servers and memcaslap (noise); p99 = upper"
+echo "bound (us) of the log2 bucket of memcaslap's latency histogram that holds the 99th percentile"
+printf '%-10s %5s  %-8s  %13s %13s  %6s   %5s %5s   %5s %5s   %5s   %6s %6s\n' \
+  load round order "memcached TPS" "dogpiled TPS" ratio "mcCPU" "dpCPU" "mc%" "dp%" "other" "mcP99" "dpP99"
 printf '%s' "$ROWS"
 echo
 echo "Per load (medians over $ROUNDS rounds; ops/CPU-s = operations per second of server CPU)"
-printf '%-10s  %13s %13s  %12s  %-13s  %12s %12s\n' load "memcached TPS" "dogpiled TPS" \
-  "median ratio" "ratio spread" "mc ops/CPU-s" "dp ops/CPU-s"
+printf '%-10s  %13s %13s  %12s  %-13s  %12s %12s  %8s %8s\n' load "memcached TPS" "dogpiled TPS" \
+  "median ratio" "ratio spread" "mc ops/CPU-s" "dp ops/CPU-s" "mc p99<=" "dp p99<="
 for load in "${LOAD_LIST[@]}"; do
-  printf '%-10s  %13.0f %13.0f  %12s  %-13s  %12.0f %12.0f\n' "$load" "${SUM_MC[$load]}" \
+  printf '%-10s  %13.0f %13.0f  %12s  %-13s  %12.0f %12.0f  %8s %8s\n' "$load" "${SUM_MC[$load]}" \
     "${SUM_DP[$load]}" "${SUM_RATIO[$load]}" "${SUM_SPREAD[$load]}" \
-    "${SUM_EFF_MC[$load]:-0}" "${SUM_EFF_DP[$load]:-0}"
+    "${SUM_EFF_MC[$load]:-0}" "${SUM_EFF_DP[$load]:-0}" "${SUM_P99_MC[$load]:--}" "${SUM_P99_DP[$load]:--}"
 done
 echo
 echo "Resident memory (VmRSS, MiB) after start-up -> at the end of the load; items = stats curr_items"
@@ -426,6 +471,31 @@ if [[ -n $MIN_RATIO ]]; then
       rc=1
     fi
   done
+fi
+if [[ -n $JSON_OUT ]]; then
+  # every measured run and each load's memory, for bench/report.py; the medians are its job
+  python3 - "$RUNS_TSV" "$MEMORY_TSV" "$JSON_OUT" <<PY || die "could not write $JSON_OUT"
+import json, sys
+def number(text):
+    return None if text == "" else (float(text) if "." in text else int(text))
+runs = [dict(zip(("load", "round", "server", "first", "ops_per_sec", "server_cpu_pct", "ops_per_server_cpu_s",
+                  "gets", "get_misses", "p99_us_bound", "other_cpu_pct"), line.split("\t")))
+        for line in open(sys.argv[1]).read().splitlines()]
+for run in runs:
+    for key in run:
+        if key not in ("load", "server", "first"):
+            run[key] = number(run[key])
+memory = [dict(zip(("load", "server", "rss_start_kb", "rss_end_kb", "curr_items"),
+                   [f if i < 2 else number(f) for i, f in enumerate(line.split("\t"))]))
+          for line in open(sys.argv[2]).read().splitlines()]
+settings = {"memory_mb": $MEMORY_MB, "threads": $THREADS, "rounds": $ROUNDS, "duration_s": $DURATION,
+            "warmup_s": $WARMUP, "concurrency": $CONCURRENCY, "client_threads": $CLIENT_THREADS,
+            "window": "$WINDOW", "server_cpu": "${PIN_SERVER[2]:-}", "loadgen_cpu": "${PIN_CLIENT[2]:-}",
+            "memcached": "$MC_VERSION", "max_other_cpu_pct": $MAX_OTHER}
+json.dump({"tool": "memcaslap", "settings": settings, "runs": runs, "memory": memory},
+          open(sys.argv[3], "w"), indent=1)
+PY
+  echo "json: $JSON_OUT"
 fi
 STATUS_OK=1
 exit "$rc"

@@ -11,16 +11,25 @@ set -Eeuo pipefail
 BENCH_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd -- "$BENCH_DIR/.." && pwd)
 
-if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-  cat <<USAGE
-usage: bench/compare_pipelined.sh   (settings by environment)
+JSON_OUT=${JSON_OUT:-}
+while (($#)); do
+  case $1 in
+    -h|--help)
+      cat <<USAGE
+usage: bench/compare_pipelined.sh [--json FILE]   (other settings by environment)
   ROUNDS=5  DURATION=5  WARMUP=1  CONNECTIONS=25  DEPTH=16  RATIOS="1:10 1:1 10:1"
   KEYS=100000  VALUE_SIZE=100  DISTRIBUTION=uniform  THREADS=4 (-t of both)  MEMORY_MB=64
   SERVER_CPU=1  LOADGEN_CPU=0  DOGPILED_BIN (default .build/release/dogpiled, built if missing)
   MEMCACHED_BIN=/usr/bin/memcached  LOADGEN_ARGS (extra loadgen options)  KEEP_LOGS=1
+  SERVERS="dogpiled memcached" (e.g. only dogpiled for LOADGEN_ARGS="--workload lock")
+  --json FILE (or JSON_OUT=FILE): also write every run as JSON
 USAGE
-  exit 0
-fi
+      exit 0 ;;
+    --json) (($# >= 2)) || { echo "compare_pipelined.sh: --json needs a file" >&2; exit 2; }
+      JSON_OUT=$2; shift 2 ;;
+    *) echo "compare_pipelined.sh: unknown argument: $1 (settings are environment variables; see --help)" >&2; exit 2 ;;
+  esac
+done
 
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5}
@@ -38,10 +47,14 @@ LOADGEN_CPU=${LOADGEN_CPU:-0}
 MEMCACHED_BIN=${MEMCACHED_BIN:-/usr/bin/memcached}
 DOGPILED_BIN=${DOGPILED_BIN:-$REPO_ROOT/.build/release/dogpiled}
 LOADGEN_ARGS=${LOADGEN_ARGS:-}
+SERVERS=${SERVERS:-"dogpiled memcached"}
 LOADGEN_BIN=$BENCH_DIR/loadgen/.build/release/loadgen
 
 die() { echo "compare_pipelined.sh: error: $*" >&2; exit 2; }
 
+for name in $SERVERS; do
+  [[ $name == dogpiled || $name == memcached ]] || die "SERVERS: dogpiled and/or memcached (got '$name')"
+done
 [[ -x $MEMCACHED_BIN ]] || die "memcached not found at $MEMCACHED_BIN (apt-get install memcached)"
 if [[ ! -x $DOGPILED_BIN ]]; then
   echo "building dogpiled: swift build -c release --static-swift-stdlib --product dogpiled" >&2
@@ -61,6 +74,7 @@ USER_ARGS=()
 
 LOG_DIR=$(mktemp -d /tmp/compare-pipelined.XXXXXX)
 RESULTS=$LOG_DIR/results.tsv
+RESULT_LINES=$LOG_DIR/result-lines.tsv   # name, ratio, round and loadgen's whole RESULT line, for --json
 SERVER_PID=""
 cleanup() {
   [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
@@ -96,7 +110,7 @@ stop_server() {
   SERVER_PID=""
 }
 
-# run_one NAME RATIO ROUND: one measured run; appends "name ratio round ops p50 p99 p999 ops/cpu-s".
+# run_one NAME RATIO ROUND: one measured run; appends "name ratio round ops p50 p99 p999 ops/cpu-s errors".
 run_one() {
   local name=$1 ratio=$2 round=$3 port line
   local -a extra=()
@@ -113,8 +127,9 @@ run_one() {
       for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
       if (v["errors"] != 0) { print "errors=" v["errors"] > "/dev/stderr" }
       cpu = ("ops_per_server_cpu_s" in v) ? v["ops_per_server_cpu_s"] : 0
-      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n, r, k, v["ops_per_sec"], v["p50_us"], v["p99_us"], v["p999_us"], cpu
+      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n, r, k, v["ops_per_sec"], v["p50_us"], v["p99_us"], v["p999_us"], cpu, v["errors"]
     }' <<<"$line" >>"$RESULTS"
+  printf '%s\t%s\t%s\t%s\n' "$name" "$ratio" "$round" "${line#RESULT }" >>"$RESULT_LINES"
   printf '  %-9s %-5s round %d: %s\n' "$name" "$ratio" "$round" "${line#RESULT }" >&2
 }
 
@@ -123,16 +138,17 @@ echo "dogpiled vs memcached: $CONNECTIONS connections x $DEPTH deep, $KEYS keys 
   "server on CPU ${PIN_SERVER[2]:-any}, loadgen on CPU ${PIN_LOADGEN[2]:-any}" >&2
 for ratio in $RATIOS; do
   for ((round = 1; round <= ROUNDS; round++)); do
-    if ((round % 2)); then order=(dogpiled memcached); else order=(memcached dogpiled); fi
+    read -r -a order <<<"$SERVERS"
+    ((round % 2)) || mapfile -t order < <(printf "%s\n" "${order[@]}" | tac)
     for name in "${order[@]}"; do run_one "$name" "$ratio" "$round"; done
   done
 done
 
 # median and spread per server and ratio; then the ratio table
-python3 - "$RESULTS" "$RATIOS" <<'PY'
+python3 - "$RESULTS" "$RATIOS" "$SERVERS" <<'PY'
 import sys, statistics
 rows = [line.split("\t") for line in open(sys.argv[1]).read().splitlines()]
-ratios = sys.argv[2].split()
+ratios, servers = sys.argv[2].split(), sys.argv[3].split()
 def pick(name, ratio, column):
     return [float(r[column]) for r in rows if r[0] == name and r[1] == ratio]
 print(f"{'sets:gets':<10}{'server':<10}{'ops/s median':>13}{'spread min..max':>20}{'p50 us':>9}{'p99 us':>9}{'p999 us':>9}"
@@ -140,17 +156,43 @@ print(f"{'sets:gets':<10}{'server':<10}{'ops/s median':>13}{'spread min..max':>2
 table = []
 for ratio in ratios:
     medians = {}
-    for name in ("dogpiled", "memcached"):
+    for name in servers:
         ops, per_cpu = pick(name, ratio, 3), pick(name, ratio, 7)
         p50, p99, p999 = (statistics.median(pick(name, ratio, c)) for c in (4, 5, 6))
         medians[name] = (statistics.median(ops), p99, statistics.median(per_cpu))
         print(f"{ratio:<10}{name:<10}{int(statistics.median(ops)):>13}{f'{int(min(ops))}..{int(max(ops))}':>20}"
               f"{p50:>9.0f}{p99:>9.0f}{p999:>9.0f}{int(statistics.median(per_cpu)):>18}{f'{int(min(per_cpu))}..{int(max(per_cpu))}':>20}")
-    d, m = medians["dogpiled"], medians["memcached"]
-    table.append((ratio, d[0] / m[0], d[1] / m[1], d[2] / m[2] if m[2] else float("nan")))
+    if len(medians) == 2:
+        d, m = medians["dogpiled"], medians["memcached"]
+        table.append((ratio, d[0] / m[0], d[1] / m[1], d[2] / m[2] if m[2] else float("nan")))
+if not table:
+    sys.exit(0)
 print()
 print("dogpiled/memcached (medians; > 1: dogpiled more throughput, or higher p99)")
 print(f"{'sets:gets':<10}{'ops/s':>10}{'ops/server-CPU-s':>20}{'p99':>10}")
 for ratio, throughput, p99, per_cpu in table:
     print(f"{ratio:<10}{throughput:>10.2f}{per_cpu:>20.2f}{p99:>10.2f}")
 PY
+
+if [[ -n $JSON_OUT ]]; then
+  # every measured run, for bench/report.py (it computes the medians and per-round ratios)
+  # every RESULT key=value of loadgen (ops_per_sec, p50_us, p99_us, p999_us, errors; gets and hits
+  # for kv; lockgens, gen, value, busy, setgens, not_owner for lock; ops_per_server_cpu_s)
+  python3 - "$RESULT_LINES" "$JSON_OUT" <<PY || die "could not write $JSON_OUT"
+import json, sys
+runs = []
+for line in open(sys.argv[1]).read().splitlines():
+    server, ratio, round_index, result = line.split("\t")
+    run = {"server": server, "ratio": ratio, "round": int(round_index)}
+    for pair in result.split():
+        key, value = pair.split("=", 1)
+        run[key] = float(value) if "." in value else int(value)
+    runs.append(run)
+settings = {"rounds": $ROUNDS, "duration_s": $DURATION, "warmup_s": $WARMUP, "connections": $CONNECTIONS,
+            "depth": $DEPTH, "keys": $KEYS, "value_size": $VALUE_SIZE, "distribution": "$DISTRIBUTION",
+            "threads": $THREADS, "memory_mb": $MEMORY_MB, "server_cpu": "${PIN_SERVER[2]:-}",
+            "loadgen_cpu": "${PIN_LOADGEN[2]:-}", "loadgen_args": "$LOADGEN_ARGS"}
+json.dump({"tool": "loadgen", "settings": settings, "runs": runs}, open(sys.argv[2], "w"), indent=1)
+PY
+  echo "json: $JSON_OUT"
+fi

@@ -153,13 +153,16 @@ struct Loadgen: ParsableCommand {
         } else {
             print("lockgens \(total.lockgens) (GEN \(total.lockgenGenerate), value \(total.lockgenValue), BUSY \(total.busy))  setgens \(total.setgens) (NOT_OWNER \(total.notOwner))  errors \(total.errors)")
         }
-        var cpu = ""
+        // the reply counts in the RESULT line too, so a script can tell that gets hit or locks were granted
+        var extra = load.kind == .kv ? " gets=\(total.gets) hits=\(total.getHits)"
+            : " lockgens=\(total.lockgens) gen=\(total.lockgenGenerate) value=\(total.lockgenValue) busy=\(total.busy)"
+            + " setgens=\(total.setgens) not_owner=\(total.notOwner)"
         if let serverCPU, serverCPU > 0 {
             let perCPU = Int(Double(total.operations) / serverCPU)
             print("server CPU \(String(format2: serverCPU)) s: \(perCPU) ops per server CPU-second")
-            cpu = " server_cpu_s=\(String(format2: serverCPU)) ops_per_server_cpu_s=\(perCPU)"
+            extra += " server_cpu_s=\(String(format2: serverCPU)) ops_per_server_cpu_s=\(perCPU)"
         }
-        print("RESULT ops_per_sec=\(Int(throughput)) p50_us=\(microseconds(50)) p99_us=\(microseconds(99)) p999_us=\(microseconds(99.9)) errors=\(total.errors)\(cpu)")
+        print("RESULT ops_per_sec=\(Int(throughput)) p50_us=\(microseconds(50)) p99_us=\(microseconds(99)) p999_us=\(microseconds(99.9)) errors=\(total.errors)\(extra)")
     }
 }
 
