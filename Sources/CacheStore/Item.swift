@@ -2,7 +2,7 @@
 /// value.
 ///
 /// ```
-///  0  hash chain: the next item in the bucket (8)     24 status bits (2)
+///  0  hash chain: the next item in the bucket (8)     24 status bits (1), shape bits (1)
 ///  8  CAS unique (8)                                  26 key length (1)
 /// 16  exptime (4)                                     27 value length, LEB128 (1-5)
 /// 20  last access (4)                                    client flags, LEB128 (1-5)
@@ -23,28 +23,34 @@ public struct Item: Equatable {
         self.pointer = pointer
     }
 
+    /// The bits of byte 24, changed under the shard lock. (Byte 25 holds bits fixed when the
+    /// item is written, which readers outside the lock may read: ``Shape``.)
     enum Status {
-        static let linked: UInt16 = 1
-        static let fetched: UInt16 = 2
+        static let linked: UInt8 = 1
+        static let fetched: UInt8 = 2
         /// Marked stale by meta's `md I` or `ms I`: still served to every verb, flagged `X` to
         /// `mg`. (lockgen's stale copy is a different notion, derived from exptime.)
-        static let metaStale: UInt16 = 4
+        static let metaStale: UInt8 = 4
         /// A meta client has been handed the recache win (`W`); later ones see `Z`.
-        static let winTokenSent: UInt16 = 8
+        static let winTokenSent: UInt8 = 8
         /// Stored under a base64 (`b`) key: meta replies show the key base64-encoded.
-        static let binaryKey: UInt16 = 16
+        static let binaryKey: UInt8 = 16
         /// Created empty by `mg N` on a miss: a claim on the key, not a value.
-        static let placeholder: UInt16 = 32
+        static let placeholder: UInt8 = 32
         /// Read since its segment was last compacted: compaction keeps it (second chance).
-        static let active: UInt16 = 64
-        /// Carries the 2-byte regeneration time.
-        static let hasRegeneration: UInt16 = 128
+        static let active: UInt8 = 64
         /// Counted in its segment's stale bytes by the crawler.
-        static let countedStale: UInt16 = 256
+        static let countedStale: UInt8 = 128
         /// The bits a value keeps when it is updated in place (meta's, not the link state).
-        static let metaBits: UInt16 = metaStale | winTokenSent | binaryKey
+        static let metaBits: UInt8 = metaStale | winTokenSent | binaryKey
         /// What an in-place update (memcached's incr/decr that fits) leaves as it was.
-        static let inPlaceBits: UInt16 = metaBits | fetched
+        static let inPlaceBits: UInt8 = metaBits | fetched
+    }
+
+    /// The bits of byte 25, fixed when the item is written.
+    enum Shape {
+        /// Carries the 2-byte regeneration time.
+        static let hasRegeneration: UInt8 = 1
     }
 
     static let fixedSize = 27
@@ -65,7 +71,8 @@ public struct Item: Equatable {
         pointer.storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
         pointer.storeBytes(of: exptime, toByteOffset: 16, as: UInt32.self)
         pointer.storeBytes(of: 0, toByteOffset: 20, as: UInt32.self)
-        pointer.storeBytes(of: regenerationMilliseconds == 0 ? 0 : Status.hasRegeneration, toByteOffset: 24, as: UInt16.self)
+        pointer.storeBytes(of: 0, toByteOffset: 24, as: UInt8.self)
+        pointer.storeBytes(of: regenerationMilliseconds == 0 ? 0 : Shape.hasRegeneration, toByteOffset: 25, as: UInt8.self)
         pointer.storeBytes(of: UInt8(key.count), toByteOffset: 26, as: UInt8.self)
         var offset = fixedSize
         offset += LEB128.write(UInt64(valueCount), at: pointer + offset)
@@ -90,7 +97,7 @@ public struct Item: Equatable {
         offset += first
         let (flags, second) = LEB128.read(at: pointer + offset)
         offset += second
-        if header.status & Status.hasRegeneration != 0 { offset += 2 }
+        if pointer.load(fromByteOffset: 25, as: UInt8.self) & Shape.hasRegeneration != 0 { offset += 2 }
         return (Int(valueCount), UInt32(truncatingIfNeeded: flags), offset)
     }
 
@@ -174,9 +181,9 @@ public struct ItemHeader {
         nonmutating set { pointer.storeBytes(of: newValue, toByteOffset: 20, as: UInt32.self) }
     }
     /// ``Item/Status`` bits.
-    var status: UInt16 {
-        get { pointer.loadUnaligned(fromByteOffset: 24, as: UInt16.self) }
-        nonmutating set { pointer.storeBytes(of: newValue, toByteOffset: 24, as: UInt16.self) }
+    var status: UInt8 {
+        get { pointer.load(fromByteOffset: 24, as: UInt8.self) }
+        nonmutating set { pointer.storeBytes(of: newValue, toByteOffset: 24, as: UInt8.self) }
     }
     /// Key length.
     public var keyCount: UInt8 { pointer.load(fromByteOffset: 26, as: UInt8.self) }
@@ -187,7 +194,7 @@ public struct ItemHeader {
     /// How long the `setgen` that stored this item took from its lease's grant, in milliseconds
     /// (saturating at 65,535; 0 when not stored by `setgen`): the Δ of early recompute.
     public var regenerationMilliseconds: UInt16 {
-        guard status & Item.Status.hasRegeneration != 0 else { return 0 }
+        guard pointer.load(fromByteOffset: 25, as: UInt8.self) & Item.Shape.hasRegeneration != 0 else { return 0 }
         let item = Item(pointer)
         return pointer.loadUnaligned(fromByteOffset: item.shape.keyOffset - 2, as: UInt16.self)
     }

@@ -41,7 +41,7 @@ extension Store {
         let found = shard.find(key, hash: hash, rules)
         let existing = found.live
         var storedExptime = exptime
-        var status: UInt16 = 0
+        var status: UInt8 = 0
         switch mode {
         case .set:
             break

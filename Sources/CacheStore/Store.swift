@@ -239,7 +239,7 @@ public final class Store: @unchecked Sendable {
     func writeAndLink(
         key: UnsafeRawBufferPointer, hash: UInt64, in shard: Shard, _ rules: StalePolicy,
         flags: UInt32, exptime: UInt32, valueCount: Int, regenerationMilliseconds: UInt16 = 0,
-        status: UInt16 = 0, dropOnFailure: Bool = false, fill: (UnsafeMutableRawBufferPointer) -> Void
+        status: UInt8 = 0, dropOnFailure: Bool = false, fill: (UnsafeMutableRawBufferPointer) -> Void
     ) -> Item? {
         let size = Item.size(keyCount: key.count, valueCount: valueCount, flags: flags,
                              regenerationMilliseconds: regenerationMilliseconds)
