@@ -111,6 +111,24 @@ public final class Store: @unchecked Sendable {
         return item
     }
 
+    /// Runs `body` on the live item with `key` under its shard's lock, after marking it read
+    /// (and, with `newExptime`, updating its exptime); returns whether there was one. What
+    /// `body` does not copy it must ``Item/retain()`` before the lock is released. The get
+    /// path's way: no reference count moves for a value copied into the reply.
+    @inline(__always)
+    public func read(_ key: UnsafeRawBufferPointer, newExptime: UInt32? = nil, _ body: (Item) -> Void) -> Bool {
+        let hash = KeyHash.hash(key)
+        let shard = shard(for: hash)
+        let rules = policy()
+        shard.lock()
+        defer { shard.unlock() }
+        guard let item = shard.find(key, hash: hash, rules, countingExpired: true).live else { return false }
+        shard.bump(item, now: rules.now)
+        if let newExptime { item.header.exptime = newExptime }
+        body(item)
+        return true
+    }
+
     /// For `lockgen`: the item under `key` and whether it is fresh, a stale copy, or missing.
     /// With `early`, a fresh value with an exptime may come back ``ValueFreshness/expiring``:
     /// the XFetch test (``EarlyRecompute``) with the item's own Δ, on the server clock in ms.
@@ -141,6 +159,29 @@ public final class Store: @unchecked Sendable {
         case .none:
             return (.missing, nil)
         }
+    }
+
+    /// `lockgen`'s fast path: when the value under `key` is fresh (and not drawn for early
+    /// recompute), runs `onFresh` on it under the shard lock, as ``read(_:newExptime:_:)`` does,
+    /// and answers `.fresh`; otherwise answers what ``generationLookup(_:early:)`` would,
+    /// touching nothing, for the caller to decide under the lock table.
+    @inline(__always)
+    public func readIfFresh(_ key: UnsafeRawBufferPointer, early: EarlyRecomputeDraw? = nil, _ onFresh: (Item) -> Void) -> ValueFreshness {
+        let hash = KeyHash.hash(key)
+        let shard = shard(for: hash)
+        let rules = policy()
+        shard.lock()
+        defer { shard.unlock() }
+        guard let item = shard.lookup(key, hash: hash), rules.classify(item) == .live,
+              item.header.status & (Item.Status.placeholder | Item.Status.metaStale) == 0 else { return .missing }
+        if let early, item.header.exptime != 0, EarlyRecompute.shouldRecompute(
+            now: clock.nowMilliseconds(), expiry: Int64(item.header.exptime) * 1000,
+            delta: Int64(item.header.regenerationMilliseconds), beta: early.beta, uniform: early.uniform) {
+            return .expiring
+        }
+        shard.bump(item, now: rules.now)
+        onFresh(item)
+        return .fresh
     }
 
     /// Updates the exptime of a live item (`touch`). Returns whether the key was found.

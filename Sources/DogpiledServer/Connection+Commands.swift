@@ -176,15 +176,12 @@ extension Connection {
             }
             let keyBytes = key.bytes(in: buffer)
             stats.add(touches ? .cmdTouch : .cmdGet)
-            let item = state.regions.region(for: keyBytes).store.get(keyBytes, newExptime: exptime)
-            defer { item?.release() }
-            state.prefixStatistics.record(keyBytes, .get(hit: item != nil))
-            if let item {
-                stats.add(touches ? .touchHits : .getHits)
+            // The reply is written under the shard lock: a value copied there needs no reference.
+            let hit = state.regions.region(for: keyBytes).store.read(keyBytes, newExptime: exptime) { item in
                 appendValue(item, key: keyBytes, withCAS: request.verb.returnsCAS)
-            } else {
-                stats.add(touches ? .touchMisses : .getMisses)
             }
+            state.prefixStatistics.record(keyBytes, .get(hit: hit))
+            stats.add(hit ? (touches ? .touchHits : .getHits) : (touches ? .touchMisses : .getMisses))
         }
         multiGetProgress = 0
         output.append("END\r\n")

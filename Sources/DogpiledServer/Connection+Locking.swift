@@ -15,11 +15,11 @@ extension Connection {
         // A fresh value is a HIT whatever the key's lease (GenerationDecision's first row), so it
         // is answered from the store alone: no owned key, no lock table, no allocation. Anything
         // else is decided under the table's shard lock, which looks again.
-        let (freshness, fresh) = region.store.generationLookup(keyBytes, early: draw)
-        defer { fresh?.release() }
-        if freshness == .fresh, let fresh {
-            state.coordinationStatistics.lockgenHits.increment()
+        let freshness = region.store.readIfFresh(keyBytes, early: draw) { fresh in
             appendValue(fresh, key: keyBytes, withCAS: true)
+        }
+        if freshness == .fresh {
+            state.coordinationStatistics.lockgenHits.increment()
             output.append("HIT\r\n")
             return
         }
