@@ -1,18 +1,18 @@
-/// One cached entry, packed in a ``Segment``: a fixed 27-byte head, two varints, the key, the
-/// value.
+/// One cached entry, packed in a ``Segment``: a fixed head (27 bytes, 19 without the CAS field
+/// under `-C`), two varints, the key, the value.
 ///
 /// ```
-///  0  hash chain: the next item in the bucket (8)     24 status bits (1), shape bits (1)
-///  8  CAS unique (8)                                  26 key length (1)
-/// 16  exptime (4)                                     27 value length, LEB128 (1-5)
-/// 20  last access (4)                                    client flags, LEB128 (1-5)
-///                                                        [regeneration ms (2), when set]
-///                                                        key, value (no CRLF)
+///  0  hash chain: the next item in the bucket (8)     19 [CAS unique (8), unless -C]
+///  8  exptime (4)                                     .. value length, LEB128 (1-5)
+/// 12  last access (4)                                    client flags, LEB128 (1-5)
+/// 16  status bits (1)                                    [regeneration ms (2), when set]
+/// 17  shape bits (1): CAS field? regeneration time?      key, value (no CRLF)
+/// 18  key length (1)
 /// ```
 ///
 /// An `Item` is only the address of those bytes. Under its shard's lock every field may be read
-/// and the mutable ones (chain, CAS before linking, exptime, last access, status) written. The
-/// key, value, flags and lengths never change once written, and the segment keeps them in place
+/// and the mutable ones (chain, CAS, exptime, last access, status) written. The key, value,
+/// flags, lengths and shape never change once written, and the segment keeps them in place
 /// while it is referenced: code that sends a value after the lock is released takes a segment
 /// reference first (``retain()``), and gives it back when done (``release()``).
 public struct Item: Equatable {
@@ -23,7 +23,7 @@ public struct Item: Equatable {
         self.pointer = pointer
     }
 
-    /// The bits of byte 24, changed under the shard lock. (Byte 25 holds bits fixed when the
+    /// The bits of byte 16, changed under the shard lock. (Byte 17 holds bits fixed when the
     /// item is written, which readers outside the lock may read: ``Shape``.)
     enum Status {
         static let linked: UInt8 = 1
@@ -47,17 +47,29 @@ public struct Item: Equatable {
         static let inPlaceBits: UInt8 = metaBits | fetched
     }
 
-    /// The bits of byte 25, fixed when the item is written.
+    /// The bits of byte 17, fixed when the item is written.
     enum Shape {
         /// Carries the 2-byte regeneration time.
         static let hasRegeneration: UInt8 = 1
+        /// Carries the 8-byte CAS unique (not under `-C`).
+        static let hasCAS: UInt8 = 2
     }
 
-    static let fixedSize = 27
+    enum Offset {
+        static let exptime = 8
+        static let lastAccess = 12
+        static let status = 16
+        static let shape = 17
+        static let keyCount = 18
+        static let cas = 19
+    }
+
+    /// The head without the CAS field.
+    static let fixedSize = 19
 
     /// Bytes an item of this shape takes in a segment.
-    static func size(keyCount: Int, valueCount: Int, flags: UInt32, regenerationMilliseconds: UInt16) -> Int {
-        fixedSize + LEB128.length(UInt64(valueCount)) + LEB128.length(UInt64(flags))
+    static func size(keyCount: Int, valueCount: Int, flags: UInt32, regenerationMilliseconds: UInt16, withCAS: Bool = true) -> Int {
+        fixedSize + (withCAS ? 8 : 0) + LEB128.length(UInt64(valueCount)) + LEB128.length(UInt64(flags))
             + (regenerationMilliseconds == 0 ? 0 : 2) + keyCount + valueCount
     }
 
@@ -65,16 +77,21 @@ public struct Item: Equatable {
     /// bytes): the key, and the value `fill` writes.
     static func write(
         at pointer: UnsafeMutableRawPointer, key: UnsafeRawBufferPointer, flags: UInt32, exptime: UInt32,
-        valueCount: Int, regenerationMilliseconds: UInt16 = 0, fill: (UnsafeMutableRawBufferPointer) -> Void
+        valueCount: Int, regenerationMilliseconds: UInt16 = 0, withCAS: Bool = true,
+        fill: (UnsafeMutableRawBufferPointer) -> Void
     ) -> Item {
         pointer.storeBytes(of: 0, toByteOffset: 0, as: UInt.self)
-        pointer.storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
-        pointer.storeBytes(of: exptime, toByteOffset: 16, as: UInt32.self)
-        pointer.storeBytes(of: 0, toByteOffset: 20, as: UInt32.self)
-        pointer.storeBytes(of: 0, toByteOffset: 24, as: UInt8.self)
-        pointer.storeBytes(of: regenerationMilliseconds == 0 ? 0 : Shape.hasRegeneration, toByteOffset: 25, as: UInt8.self)
-        pointer.storeBytes(of: UInt8(key.count), toByteOffset: 26, as: UInt8.self)
+        pointer.storeBytes(of: exptime, toByteOffset: Offset.exptime, as: UInt32.self)
+        pointer.storeBytes(of: 0, toByteOffset: Offset.lastAccess, as: UInt32.self)
+        pointer.storeBytes(of: 0, toByteOffset: Offset.status, as: UInt8.self)
+        let shape = (regenerationMilliseconds == 0 ? 0 : Shape.hasRegeneration) | (withCAS ? Shape.hasCAS : 0)
+        pointer.storeBytes(of: shape, toByteOffset: Offset.shape, as: UInt8.self)
+        pointer.storeBytes(of: UInt8(key.count), toByteOffset: Offset.keyCount, as: UInt8.self)
         var offset = fixedSize
+        if withCAS {
+            pointer.storeBytes(of: 0, toByteOffset: Offset.cas, as: UInt64.self)
+            offset += 8
+        }
         offset += LEB128.write(UInt64(valueCount), at: pointer + offset)
         offset += LEB128.write(UInt64(flags), at: pointer + offset)
         if regenerationMilliseconds != 0 {
@@ -92,12 +109,13 @@ public struct Item: Equatable {
     /// Where the variable part lies: value length, flags, and the key's offset.
     @inline(__always)
     var shape: (valueCount: Int, flags: UInt32, keyOffset: Int) {
-        var offset = Self.fixedSize
+        let bits = pointer.load(fromByteOffset: Offset.shape, as: UInt8.self)
+        var offset = Self.fixedSize + (bits & Shape.hasCAS != 0 ? 8 : 0)
         let (valueCount, first) = LEB128.read(at: pointer + offset)
         offset += first
         let (flags, second) = LEB128.read(at: pointer + offset)
         offset += second
-        if pointer.load(fromByteOffset: 25, as: UInt8.self) & Shape.hasRegeneration != 0 { offset += 2 }
+        if bits & Shape.hasRegeneration != 0 { offset += 2 }
         return (Int(valueCount), UInt32(truncatingIfNeeded: flags), offset)
     }
 
@@ -132,7 +150,7 @@ public struct Item: Equatable {
     /// Whether the key equals `key`.
     @inline(__always)
     func hasKey(_ key: UnsafeRawBufferPointer) -> Bool {
-        guard Int(pointer.load(fromByteOffset: 26, as: UInt8.self)) == key.count else { return false }
+        guard Int(pointer.load(fromByteOffset: Offset.keyCount, as: UInt8.self)) == key.count else { return false }
         return withKey { stored in key.count == 0 || memcmp(stored.baseAddress!, key.baseAddress!, key.count) == 0 }
     }
 
@@ -165,28 +183,30 @@ public struct ItemHeader {
         get { UnsafeMutableRawPointer(bitPattern: pointer.loadUnaligned(fromByteOffset: 0, as: UInt.self)).map(Item.init) }
         nonmutating set { pointer.storeBytes(of: UInt(bitPattern: newValue?.pointer), toByteOffset: 0, as: UInt.self) }
     }
-    /// The CAS unique.
+    /// Whether the item has a CAS field (not under `-C`).
+    var hasCAS: Bool { pointer.load(fromByteOffset: Item.Offset.shape, as: UInt8.self) & Item.Shape.hasCAS != 0 }
+    /// The CAS unique; 0 for an item without the field (`-C`), where setting it does nothing.
     public internal(set) var cas: UInt64 {
-        get { pointer.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }
-        nonmutating set { pointer.storeBytes(of: newValue, toByteOffset: 8, as: UInt64.self) }
+        get { hasCAS ? pointer.loadUnaligned(fromByteOffset: Item.Offset.cas, as: UInt64.self) : 0 }
+        nonmutating set { if hasCAS { pointer.storeBytes(of: newValue, toByteOffset: Item.Offset.cas, as: UInt64.self) } }
     }
     /// Expiry on the ``ServerClock``; 0 means never.
     public internal(set) var exptime: UInt32 {
-        get { pointer.loadUnaligned(fromByteOffset: 16, as: UInt32.self) }
-        nonmutating set { pointer.storeBytes(of: newValue, toByteOffset: 16, as: UInt32.self) }
+        get { pointer.loadUnaligned(fromByteOffset: Item.Offset.exptime, as: UInt32.self) }
+        nonmutating set { pointer.storeBytes(of: newValue, toByteOffset: Item.Offset.exptime, as: UInt32.self) }
     }
     /// When the item was last read (or stored), on the ``ServerClock``.
     var lastAccess: UInt32 {
-        get { pointer.loadUnaligned(fromByteOffset: 20, as: UInt32.self) }
-        nonmutating set { pointer.storeBytes(of: newValue, toByteOffset: 20, as: UInt32.self) }
+        get { pointer.loadUnaligned(fromByteOffset: Item.Offset.lastAccess, as: UInt32.self) }
+        nonmutating set { pointer.storeBytes(of: newValue, toByteOffset: Item.Offset.lastAccess, as: UInt32.self) }
     }
     /// ``Item/Status`` bits.
     var status: UInt8 {
-        get { pointer.load(fromByteOffset: 24, as: UInt8.self) }
-        nonmutating set { pointer.storeBytes(of: newValue, toByteOffset: 24, as: UInt8.self) }
+        get { pointer.load(fromByteOffset: Item.Offset.status, as: UInt8.self) }
+        nonmutating set { pointer.storeBytes(of: newValue, toByteOffset: Item.Offset.status, as: UInt8.self) }
     }
     /// Key length.
-    public var keyCount: UInt8 { pointer.load(fromByteOffset: 26, as: UInt8.self) }
+    public var keyCount: UInt8 { pointer.load(fromByteOffset: Item.Offset.keyCount, as: UInt8.self) }
     /// Value length, without the protocol's `\r\n`.
     public var valueCount: UInt32 { UInt32(Item(pointer).shape.valueCount) }
     /// Client flags.
@@ -194,7 +214,7 @@ public struct ItemHeader {
     /// How long the `setgen` that stored this item took from its lease's grant, in milliseconds
     /// (saturating at 65,535; 0 when not stored by `setgen`): the Δ of early recompute.
     public var regenerationMilliseconds: UInt16 {
-        guard pointer.load(fromByteOffset: 25, as: UInt8.self) & Item.Shape.hasRegeneration != 0 else { return 0 }
+        guard pointer.load(fromByteOffset: Item.Offset.shape, as: UInt8.self) & Item.Shape.hasRegeneration != 0 else { return 0 }
         let item = Item(pointer)
         return pointer.loadUnaligned(fromByteOffset: item.shape.keyOffset - 2, as: UInt16.self)
     }

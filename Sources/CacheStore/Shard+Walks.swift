@@ -26,6 +26,17 @@ extension Shard {
         return freed
     }
 
+    /// Makes every live item expire at `now` (soft invalidation without CAS fields, `-C`).
+    func expireLive(at now: UInt32, _ policy: StalePolicy) {
+        for index in 0...bucketMask {
+            var cursor = Self.item(buckets[index])
+            while let item = cursor {
+                cursor = item.header.hashNext
+                if policy.classify(item) == .live { item.header.exptime = now }
+            }
+        }
+    }
+
     /// Calls `body` with the live items of buckets `start...` in table order until `body` has
     /// answered false (the bucket under way is still finished, so a walk resumed from the
     /// returned bucket neither repeats nor skips an item) or the table ends; returns the bucket

@@ -153,8 +153,9 @@ final class Shard {
         unlink(item, hash: hash)
     }
 
-    /// Adds `item` (written in one of this shard's segments) at the head of its bucket.
-    func link(_ item: Item, hash: UInt64, now: UInt32) {
+    /// Adds `item` (written in one of this shard's segments) at the head of its bucket;
+    /// `sequence` is its place in the store's order of writes.
+    func link(_ item: Item, hash: UInt64, now: UInt32, sequence: UInt64) {
         let index = Int(truncatingIfNeeded: hash) & bucketMask
         item.header.hashNext = Self.item(buckets[index])
         buckets[index] = UInt(bitPattern: item.pointer)
@@ -166,7 +167,7 @@ final class Shard {
         bytes += size
         let segment = item.segment
         segment.liveBytes += size
-        segment.newestWrite = max(segment.newestWrite, item.header.cas)
+        segment.newestWrite = max(segment.newestWrite, sequence)
         let memcachedSize = MemcachedSlabClasses.memcachedSize(of: item.header)
         let id = MemcachedSlabClasses.fastClassID(forTotal: memcachedSize)
         classFigures[id].number += 1

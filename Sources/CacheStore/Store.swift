@@ -282,19 +282,23 @@ public final class Store: @unchecked Sendable {
         flags: UInt32, exptime: UInt32, valueCount: Int, regenerationMilliseconds: UInt16 = 0,
         status: UInt8 = 0, dropOnFailure: Bool = false, fill: (UnsafeMutableRawBufferPointer) -> Void
     ) -> Item? {
+        let withCAS = configuration.casEnabled
         let size = Item.size(keyCount: key.count, valueCount: valueCount, flags: flags,
-                             regenerationMilliseconds: regenerationMilliseconds)
+                             regenerationMilliseconds: regenerationMilliseconds, withCAS: withCAS)
         guard let place = allocate(size, in: shard, rules) else {
             if dropOnFailure, let old = shard.lookup(key, hash: hash) { shard.unlink(old, hash: hash) }
             return nil
         }
         let fresh = Item.write(
             at: place, key: key, flags: flags, exptime: exptime, valueCount: valueCount,
-            regenerationMilliseconds: regenerationMilliseconds, fill: fill)
+            regenerationMilliseconds: regenerationMilliseconds, withCAS: withCAS, fill: fill)
         if status != 0 { fresh.header.status |= status }
         if let old = shard.lookup(key, hash: hash) { shard.unlink(old, hash: hash) }
-        fresh.header.cas = nextCAS()
-        shard.link(fresh, hash: hash, now: rules.now)
+        // Under -C the item has no CAS field, but the counter still orders writes (which
+        // segment is oldest) as memcached's own counter moves on every store.
+        let sequence = nextCAS()
+        fresh.header.cas = sequence
+        shard.link(fresh, hash: hash, now: rules.now, sequence: sequence)
         fresh.retain()
         return fresh
     }
@@ -413,7 +417,20 @@ public final class Store: @unchecked Sendable {
 
     /// Turns every live item into a stale copy at once (soft invalidation): its stale window
     /// starts now. Items stored afterwards are unaffected.
+    ///
+    /// With CAS fields this is one atomic store: items are judged by their CAS against the
+    /// invalidation's. Under `-C` items have no CAS field, so every shard is locked (in order,
+    /// all at once, so no store lands between two shards) and each live item's exptime is
+    /// brought forward to now: it turns stale now, as it would have with the CAS.
     public func invalidateSoftly() {
+        guard configuration.casEnabled else {
+            let now = clock.now
+            for shard in shards { shard.lock() }
+            defer { for shard in shards { shard.unlock() } }
+            let rules = policy()
+            for shard in shards { shard.expireLive(at: now, rules) }
+            return
+        }
         let through = casSequence.current
         softInvalidations.record(through: through, at: clock.now)
         softInvalidatedThrough.store(through, ordering: .relaxed)
