@@ -20,7 +20,8 @@ struct StalePolicy {
         let header = item.header
         var staleSince = UInt32.max
         if header.exptime != 0 && header.exptime <= now { staleSince = header.exptime }
-        if header.cas <= softInvalidatedThrough, let since = history.staleSince(cas: header.cas) {
+        // (Without a CAS field, `-C`, soft invalidation moved the exptime instead.)
+        if header.hasCAS, header.cas <= softInvalidatedThrough, let since = history.staleSince(cas: header.cas) {
             staleSince = min(staleSince, since)
         }
         if staleSince == .max { return .live }

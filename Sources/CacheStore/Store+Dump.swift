@@ -37,32 +37,30 @@ extension Store {
         }
     }
 
-    /// Sets the memory limit to `bytes`; when evictions are on, evicts until the items fit,
-    /// each time the oldest shard tail (last access, then CAS), so the store as a whole loses
-    /// its least recently used items first. Returns the items evicted.
+    /// Sets the memory limit to `bytes`; when evictions are on, releases segments until the
+    /// mapped memory fits, each time the oldest segment of the whole store, so the oldest items
+    /// go first and the memory goes back to the OS. Returns the items evicted.
     @discardableResult
     public func resize(to bytes: Int) -> Int {
         memoryLimit = bytes
         guard configuration.evictionEnabled else { return 0 }
         let rules = policy()
-        var evicted = 0
+        let before = statistics().currentItems
         while bytesUsed > bytes {
-            var oldest: (shard: Shard, age: (lastAccess: UInt32, cas: UInt64))?
+            var oldest: (shard: Shard, age: UInt64)?
             for shard in shardList {
                 shard.lock()
-                let age = shard.tailAge
+                let age = shard.oldestSegmentAge
                 shard.unlock()
-                guard let age else { continue }
-                if let current = oldest?.age, (current.lastAccess, current.cas) <= (age.lastAccess, age.cas) { continue }
+                guard let age, age < oldest?.age ?? .max else { continue }
                 oldest = (shard, age)
             }
             guard let shard = oldest?.shard else { break }
             shard.lock()
-            let freed = shard.evictOldest(rules)
+            shard.releaseOldest(rules)
             shard.unlock()
-            if freed > 0 { evicted += 1 }
         }
-        return evicted
+        return max(0, before - statistics().currentItems)
     }
 
     private static func entry(for item: Item) -> DumpEntry {

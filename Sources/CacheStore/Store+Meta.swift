@@ -17,11 +17,12 @@ extension Store {
         let found = shard.find(key, hash: hash, rules, countingExpired: true)
         if let item = found.live { return body(MetaItem(item: item, shard: shard, now: rules.now, casVisible: configuration.casEnabled), false) }
         guard vivify else { return body(nil, false) }
-        // Allocated only on this miss (under the lock, as memcached does): clients send N on
+        // Written only on this miss (under the lock, as memcached does): clients send N on
         // every read, and a hit must not pay for a placeholder it throws away.
-        let fresh = Item.make(key: key, flags: 0, exptime: 0, valueCount: 0) { _ in }
-        fresh.header.status = Item.Status.placeholder
-        guard replace(found.linked, with: fresh, hash: hash, in: shard, rules) == .stored else { return body(nil, false) }
+        guard let fresh = writeAndLink(
+            key: key, hash: hash, in: shard, rules, flags: 0, exptime: 0, valueCount: 0, status: Item.Status.placeholder, fill: { _ in }
+        ) else { return body(nil, false) }
+        fresh.release()   // the lock is held for the whole body
         return body(MetaItem(item: fresh, shard: shard, now: rules.now, casVisible: configuration.casEnabled), true)
     }
 
@@ -34,17 +35,13 @@ extension Store {
     ) -> (outcome: MetaStoreOutcome, item: Item?) {
         let hash = KeyHash.hash(key)
         let shard = shard(for: hash)
-        var fresh: Item? = nil
-        if mode != .append && mode != .prepend {
-            fresh = Item.make(key: key, flags: flags, exptime: exptime, valueCount: value.count) { target in
-                if value.count > 0 { target.copyMemory(from: value) }
-            }
-        }
         let rules = policy()
         shard.lock()
         defer { shard.unlock() }
         let found = shard.find(key, hash: hash, rules)
         let existing = found.live
+        var storedExptime = exptime
+        var status: UInt8 = 0
         switch mode {
         case .set:
             break
@@ -62,23 +59,25 @@ extension Store {
             if existing.header.cas != compareCAS {
                 // (A CAS of 0 never counts as older: memcached answers EX.)
                 guard invalidate, compareCAS != 0, compareCAS < existing.header.cas else { return (.exists, nil) }
-                fresh!.header.exptime = existing.header.exptime
-                fresh!.header.status |= Item.Status.metaStale | (existing.header.status & Item.Status.winTokenSent)
+                storedExptime = existing.header.exptime
+                status = Item.Status.metaStale | (existing.header.status & Item.Status.winTokenSent)
             }
         case .append, .prepend:
             guard let existing else { return (.notStored, nil) }
             // A supplied CAS must match; without one (or with 0) anything goes. Under -C memcached
             // has nowhere to keep the supplied CAS, so it is not compared at all.
             if configuration.casEnabled && compareCAS != 0 && compareCAS != existing.header.cas { return (.exists, nil) }
-            fresh = combine(existing, with: value, key: key, prepend: mode == .prepend)
-            if fresh == nil { return (.notStored, nil) }
+            // memcached builds an appended value as a new item that never carries the binary-key mark.
+            let (outcome, fresh) = combine(existing, with: value, key: key, hash: hash, in: shard, rules, prepend: mode == .prepend)
+            guard let fresh else { return (outcome == .outOfMemory ? .outOfMemory : .notStored, nil) }
+            return (.stored(cas: clientCAS(fresh)), fresh)
         }
-        // memcached builds an appended value as a new item that never carries the binary-key mark.
-        if binaryKey && mode != .append && mode != .prepend { fresh!.header.status |= Item.Status.binaryKey }
-        switch replace(found.linked, with: fresh!, hash: hash, in: shard, rules, dropOnFailure: true) {
-        case .stored: return (.stored(cas: clientCAS(fresh!)), fresh)
-        default: return (.outOfMemory, nil)
-        }
+        if binaryKey { status |= Item.Status.binaryKey }
+        guard let fresh = writeAndLink(
+            key: key, hash: hash, in: shard, rules, flags: flags, exptime: storedExptime, valueCount: value.count,
+            status: status, dropOnFailure: true, fill: { target in if value.count > 0 { target.copyMemory(from: value) } }
+        ) else { return (.outOfMemory, nil) }
+        return (.stored(cas: clientCAS(fresh)), fresh)
     }
 
     /// `md`: removes the live item under `key`, or with `invalidate` marks it stale (new CAS,
@@ -129,30 +128,29 @@ extension Store {
         guard let existing = found.live else {
             guard let initial = vivify else { return (.notFound, nil) }
             var digits = DecimalDigits(initial)
-            let fresh = Item.make(key: key, flags: 0, exptime: createdExptime ?? 0, valueCount: digits.count) { target in
-                digits.copy(into: target)
-            }
-            guard replace(found.linked, with: fresh, hash: hash, in: shard, rules) == .stored else { return (.outOfMemory, nil) }
+            guard let fresh = writeAndLink(
+                key: key, hash: hash, in: shard, rules, flags: 0, exptime: createdExptime ?? 0, valueCount: digits.count,
+                fill: { digits.copy(into: $0) }
+            ) else { return (.outOfMemory, nil) }
             return (.value(initial, cas: clientCAS(fresh), exptime: 0, created: true), fresh)
         }
-        let oldCount = Int(existing.header.valueCount)
+        let oldCount = existing.valueLength
         guard oldCount > 0 else { return (.nonNumeric, nil) }
         if compareCAS != 0 && compareCAS != clientCAS(existing) { return (.exists, nil) }
-        guard let current = existing.withValueAndTerminator({ parse($0) }) else { return (.nonNumeric, nil) }
+        guard let current = existing.withValue({ parse($0) }) else { return (.nonNumeric, nil) }
         let result = increment ? current &+ delta : (delta > current ? 0 : current - delta)
         var digits = DecimalDigits(result)
         let inPlace = digits.count <= oldCount
         let previousExptime = existing.header.exptime
         // memcached applies T to the item it updated in place; a longer result is a new item
         // made with the old exptime, and T then lands on the replaced one (so is lost).
-        let fresh = Item.make(
-            key: key, flags: existing.header.flags, exptime: inPlace ? (hitExptime ?? previousExptime) : previousExptime,
-            valueCount: inPlace ? oldCount : digits.count
-        ) { target in
-            digits.copy(into: target)
-        }
-        if inPlace { fresh.header.status = existing.header.status & Item.Status.inPlaceBits }
-        guard replace(existing, with: fresh, hash: hash, in: shard, rules) == .stored else { return (.outOfMemory, nil) }
+        guard let fresh = writeAndLink(
+            key: key, hash: hash, in: shard, rules, flags: existing.clientFlags,
+            exptime: inPlace ? (hitExptime ?? previousExptime) : previousExptime,
+            valueCount: inPlace ? oldCount : digits.count,
+            status: inPlace ? existing.header.status & Item.Status.inPlaceBits : 0,
+            fill: { digits.copy(into: $0) }
+        ) else { return (.outOfMemory, nil) }
         return (.value(result, cas: clientCAS(fresh), exptime: previousExptime, created: false), fresh)
     }
 

@@ -8,9 +8,9 @@ public struct StoreConfiguration: Sendable {
     public var shardCount: Int
     /// Seconds a stale copy (expired or soft-invalidated) is kept for `lockgen`.
     public var staleTTL: UInt32
-    /// Whether clients see CAS uniques (memcached's `-C` turns this off): when off, replies
-    /// carry 0 and client compares behave as against memcached's CAS-less items. Items keep
-    /// their internal sequence number either way (soft invalidation orders by it).
+    /// Whether items carry CAS uniques (memcached's `-C` turns this off): when off, items have
+    /// no CAS field (8 bytes less each), replies carry 0, and client compares behave as against
+    /// memcached's CAS-less items.
     public var casEnabled: Bool
     /// Decides whether an item of this shape is within the item size limit; used when append or
     /// prepend grows a value.

@@ -86,11 +86,13 @@ extension LockTable where Entry == GenerationLease {
         perform(key, absent: false, full: false) { entry, step in entry.release(token, &step) }
     }
 
-    /// A value was stored under `key` by any verb: the lease ends and every waiter gets `value`.
+    /// A value was stored under `key` by any verb: the lease ends and every waiter gets the
+    /// value `value` makes (called only when someone is woken, so a store nobody waits for
+    /// makes nothing).
     @inlinable
-    public func valueStored(_ key: UnsafeRawBufferPointer, value: Value) {
+    public func valueStored(_ key: UnsafeRawBufferPointer, value: () -> Value) {
         guard activity.load(ordering: .sequentiallyConsistent) > 0 else { return }
-        perform(LockKey(key), absent: (), full: (), value: { value }) { entry, step in entry.valueStored(&step) }
+        perform(LockKey(key), absent: (), full: (), value: value) { entry, step in entry.valueStored(&step) }
     }
 
     /// The lease on `key` ends without a value (`delete`): the oldest waiter is elected.

@@ -273,6 +273,9 @@ public final class LockTable<Entry: LockEntry, Value>: @unchecked Sendable {
                 (ticket, outcome) = (waiter, .value(value))
             case .joined, .left, .expired: continue
             }
+            // Sized once at the first wake-up: a fan-out to N waiters allocates once, not
+            // 2 log2 N times as growing by doubling does.
+            if wakes.isEmpty { wakes.reserveCapacity(actions.count) }
             wakes.append(Wake(ticket: ticket, key: key, kind: Entry.kind, outcome: outcome))
         }
         if !wakes.isEmpty { context.sink.wake(wakes) }

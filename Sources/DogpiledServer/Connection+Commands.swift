@@ -160,7 +160,7 @@ extension Connection {
                 for earlier in request.keys(in: buffer) {
                     if earlier.offset == key.offset { break }
                     let bytes = earlier.bytes(in: buffer)
-                    _ = state.regions.region(for: bytes).store.get(bytes, newExptime: exptime)
+                    state.regions.region(for: bytes).store.get(bytes, newExptime: exptime)?.release()
                 }
                 output.append("CLIENT_ERROR bad command line format\r\n")
                 return
@@ -176,20 +176,19 @@ extension Connection {
             }
             let keyBytes = key.bytes(in: buffer)
             stats.add(touches ? .cmdTouch : .cmdGet)
-            let item = state.regions.region(for: keyBytes).store.get(keyBytes, newExptime: exptime)
-            state.prefixStatistics.record(keyBytes, .get(hit: item != nil))
-            if let item {
-                stats.add(touches ? .touchHits : .getHits)
+            // The reply is written under the shard lock: a value copied there needs no reference.
+            let hit = state.regions.region(for: keyBytes).store.read(keyBytes, newExptime: exptime) { item in
                 appendValue(item, key: keyBytes, withCAS: request.verb.returnsCAS)
-            } else {
-                stats.add(touches ? .touchMisses : .getMisses)
             }
+            state.prefixStatistics.record(keyBytes, .get(hit: hit))
+            stats.add(hit ? (touches ? .touchHits : .getHits) : (touches ? .touchMisses : .getMisses))
         }
         multiGetProgress = 0
         output.append("END\r\n")
     }
 
-    /// Queues `VALUE ...\r\n<data>\r\n` for `item`.
+    /// Queues `VALUE ...\r\n<data>\r\n` for `item`, which the caller holds a reference to (a
+    /// large value sent by reference takes one of its own until libevent has written it).
     func appendValue(_ item: Item, key: UnsafeRawBufferPointer, withCAS: Bool) {
         // Only fields fixed before the item was linked are read: no shard lock is held here.
         let length = item.valueLength
@@ -199,17 +198,31 @@ extension Connection {
         if length <= Self.copyThreshold {
             output.write(maximum: ReplyEncoding.maximumValueLineLength + length + 2) { target in
                 let written = ReplyEncoding.writeValueLine(key: key, flags: flags, length: length, cas: cas, into: target)
-                return item.withValueAndTerminator { value in
-                    UnsafeMutableRawBufferPointer(rebasing: target[written..<(written + value.count)]).copyMemory(from: value)
-                    return written + value.count
+                return item.withValue { value in
+                    let end = written + value.count
+                    if value.count > 0 { UnsafeMutableRawBufferPointer(rebasing: target[written..<end]).copyMemory(from: value) }
+                    target[end] = 0x0D
+                    target[end + 1] = 0x0A
+                    return end + 2
                 }
             }
         } else {
             output.write(maximum: ReplyEncoding.maximumValueLineLength) { target in
                 ReplyEncoding.writeValueLine(key: key, flags: flags, length: length, cas: cas, into: target)
             }
-            item.withValueAndTerminator { output.appendReference($0, owner: item) }
+            appendByReference(item)
+            output.append("\r\n")
         }
+    }
+
+    /// Queues `item`'s value without copying it, holding a reference to its segment until
+    /// libevent has written the bytes.
+    func appendByReference(_ item: Item) {
+        item.retain()
+        let taken = item.withValue {
+            output.appendReference($0, context: item.segmentAddress, cleanup: releaseReferencedValue)
+        }
+        if !taken { item.release() }
     }
 
     private func store(_ request: StorageRequest, _ buffer: UnsafeRawBufferPointer) {
@@ -226,7 +239,10 @@ extension Connection {
         switch outcome {
         case .stored:
             // Any store ends a generation lease and answers everyone waiting for the key.
-            if let item { state.leases.valueStored(keyBytes, value: item) }
+            if let item {
+                state.leases.valueStored(keyBytes) { HeldItem(item) }
+                item.release()
+            }
             if request.verb == .cas { stats.add(.casHits) }
             reply("STORED\r\n", unless: noreply)
         case .notStored:

@@ -15,10 +15,11 @@ extension Connection {
         // A fresh value is a HIT whatever the key's lease (GenerationDecision's first row), so it
         // is answered from the store alone: no owned key, no lock table, no allocation. Anything
         // else is decided under the table's shard lock, which looks again.
-        let (freshness, fresh) = region.store.generationLookup(keyBytes, early: draw)
-        if freshness == .fresh, let fresh {
-            state.coordinationStatistics.lockgenHits.increment()
+        let freshness = region.store.readIfFresh(keyBytes, early: draw) { fresh in
             appendValue(fresh, key: keyBytes, withCAS: true)
+        }
+        if freshness == .fresh {
+            state.coordinationStatistics.lockgenHits.increment()
             output.append("HIT\r\n")
             return
         }
@@ -29,7 +30,8 @@ extension Connection {
             waitMilliseconds: waitMilliseconds ?? region.lockWaitMilliseconds
         ) {
             let (freshness, item) = region.store.generationLookup(keyBytes, early: draw)
-            return (GenerationDecision.ValueState(freshness), item)
+            defer { item?.release() }
+            return (GenerationDecision.ValueState(freshness), item.map(HeldItem.init))
         }
         if let nextCheck = appendAnswer(outcome, key: keyBytes, region: region, busy: "BUSY\r\n") {
             park(ParkedRequest(kind: .generation, key: key, ticket: ticket), until: nextCheck)
@@ -39,18 +41,18 @@ extension Connection {
     /// Queues the reply to one `lockgen` decision (`busy` is how a refusal reads: `BUSY`, or
     /// `MISS` in `mlockgen`). Returns when to check again if the request must park instead.
     private func appendAnswer(
-        _ outcome: LockgenOutcome<Item>, key keyBytes: UnsafeRawBufferPointer, region: Region, busy: StaticString
+        _ outcome: LockgenOutcome<HeldItem>, key keyBytes: UnsafeRawBufferPointer, region: Region, busy: StaticString
     ) -> Int64? {
         switch outcome {
-        case .hit(let item):
-            appendValue(item, key: keyBytes, withCAS: true)
+        case .hit(let held):
+            appendValue(held.item, key: keyBytes, withCAS: true)
             output.append("HIT\r\n")
         case .generate(let token, let stale):
             region.store.markWinTokenSent(keyBytes)  // meta readers see `Z` while this runs
-            if let stale { appendValue(stale, key: keyBytes, withCAS: true) }
+            if let stale { appendValue(stale.item, key: keyBytes, withCAS: true) }
             appendTokenLine("GEN ", token)
-        case .stale(let item):
-            appendValue(item, key: keyBytes, withCAS: true)
+        case .stale(let held):
+            appendValue(held.item, key: keyBytes, withCAS: true)
             output.append("STALE\r\n")
         case .busy:
             output.append(busy)
@@ -70,17 +72,22 @@ extension Connection {
         statistics.add(.cmdSet)
         var completed: CompletedLease?
         var beatExpiry = false
-        let result = state.leases.setgen(LockKey(keyBytes), token: request.unique) { lease -> Item? in
+        let result = state.leases.setgen(LockKey(keyBytes), token: request.unique) { lease -> HeldItem? in
             // An early regeneration that lands while the old value is still fresh beat expiry.
-            if lease.early { beatExpiry = region.store.generationLookup(keyBytes).0 == .fresh }
+            if lease.early {
+                let (freshness, old) = region.store.generationLookup(keyBytes)
+                old?.release()
+                beatExpiry = freshness == .fresh
+            }
             let (outcome, item) = region.store.storeReturningItem(
                 .set, key: keyBytes, flags: request.flags,
                 exptime: state.clock.expiry(fromProtocol: region.effectiveExptime(request.exptime)),
                 value: request.data.bytes(in: buffer), keepingOnFailure: true,
                 regenerationMilliseconds: UInt16(clamping: lease.heldMilliseconds))
+            defer { item?.release() }
             guard outcome == .stored else { return nil }
             completed = lease
-            return item
+            return item.map(HeldItem.init)
         }
         if let completed {
             region.recordRegeneration(milliseconds: completed.heldMilliseconds)
@@ -121,7 +128,8 @@ extension Connection {
                 waitMilliseconds: 0
             ) {
                 let (freshness, item) = region.store.generationLookup(keyBytes, early: draw)
-                return (GenerationDecision.ValueState(freshness), item)
+                defer { item?.release() }
+                return (GenerationDecision.ValueState(freshness), item.map(HeldItem.init))
             }
             // wait 0 never parks; were it to, the key would read as MISS all the same.
             if appendAnswer(outcome, key: keyBytes, region: region, busy: "MISS\r\n") != nil {
@@ -195,7 +203,7 @@ extension Connection {
     }
 
     /// A table answered the parked request (through the worker's mailbox).
-    func wake(_ wake: Wake<Item>) {
+    func wake(_ wake: Wake<HeldItem>) {
         guard let request = parked, request.ticket == wake.ticket else {
             // Not waiting for this any more: a grant is given back, or it would block everyone
             // until its lease ends.
@@ -204,10 +212,10 @@ extension Connection {
         }
         var shuttingDown = false
         switch (request.kind, wake.outcome) {
-        case (.generation, .value(let item)):
+        case (.generation, .value(let held)):
             state.coordinationStatistics.lockgenHits.increment()
             request.key.bytes.withUnsafeBytes { key in
-                appendValue(item, key: key, withCAS: true)
+                appendValue(held.item, key: key, withCAS: true)
             }
             output.append("HIT\r\n")
         case (.generation, .granted(let token)):

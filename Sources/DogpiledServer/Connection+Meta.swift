@@ -112,8 +112,10 @@ extension Connection {
                 tail.leaseMilliseconds = Self.metaWinLease(meta, created: created)
             }
             if bumpsLate && !noBump { meta.bump() }
+            meta.item.retain()   // its value is sent after the shard lock is released
             return meta.item
         }
+        defer { found?.release() }
         if failed {
             output.append(ErrorReply.metaOpaqueTooLong.text)
             output.append("\r\n")
@@ -207,8 +209,11 @@ extension Connection {
 
     /// Queues an item's value and its CRLF, copied when small, by reference when large.
     private func appendData(of item: Item) {
-        item.withValueAndTerminator { bytes in
-            if bytes.count <= Self.copyThreshold { output.append(bytes) } else { output.appendReference(bytes, owner: item) }
+        if item.valueLength <= Self.copyThreshold {
+            item.withValue { output.append($0) }
+        } else {
+            appendByReference(item)
         }
+        output.append("\r\n")
     }
 }

@@ -33,11 +33,12 @@ extension Connection {
             exptime: state.clock.expiry(fromProtocol: region.effectiveExptime(flags.ttl)),
             compareCAS: flags.compareCAS, invalidate: flags.has("I"), binaryKey: flags.base64Key,
             value: request.data.bytes(in: buffer))
+        defer { item?.release() }
         var cas: UInt64 = 0
         switch outcome {
         case .stored(let stored):
             cas = stored
-            if let item { state.leases.valueStored(key, value: item) }
+            if let item { state.leases.valueStored(key) { HeldItem(item) } }
             if mode == .compareAndSwap { statistics.add(.casHits) }
             if flags.quiet { return }
             line.append("HD")
@@ -128,10 +129,11 @@ extension Connection {
             key, increment: increment, delta: flags.delta, compareCAS: flags.compareCAS,
             vivify: flags.has("N") ? flags.initial : nil, hitExptime: hitExptime,
             createdExptime: createdExptime, parse: NumberParsing.parseUInt64)
+        defer { item?.release() }
         switch outcome {
         case .value(let value, let cas, let exptime, let created):
             statistics.add(increment ? .incrHits : .decrHits)
-            if created, let item { state.leases.valueStored(key, value: item) }
+            if created, let item { state.leases.valueStored(key) { HeldItem(item) } }
             metaArithmeticValue(request, key: key, value: value, cas: cas, exptime: exptime, created: created, buffer, &line)
         case .notFound:
             statistics.add(increment ? .incrMisses : .decrMisses)

@@ -21,9 +21,9 @@ public final class ServerState: Sendable {
     /// The regions and their stores.
     public let regions: RegionSet
     /// Generation leases (`lockgen`).
-    public let leases: LeaseTable<Item>
+    public let leases: LeaseTable<HeldItem>
     /// Named mutexes (`lock`, `rlock`).
-    public let mutexes: MutexTable<Item>
+    public let mutexes: MutexTable<HeldItem>
     /// The stampede counters.
     public let coordinationStatistics = CoordinationStatistics()
     /// Lease and mutex entries in use against `max_locks`.
@@ -108,7 +108,7 @@ public final class ServerState: Sendable {
             logger.warning("no state directory (--state-dir): fencing tokens start from the wall clock and could go backwards after a restart with the clock behind")
         }
         self.lockBudget = LockBudget(limit: configuration.maxLocks)
-        let shared = LockTableContext<Item>(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
+        let shared = LockTableContext<HeldItem>(tokens: tokens, budget: lockBudget, statistics: coordinationStatistics, sink: wakeRouter)
         self.leases = LeaseTable(context: shared)
         self.mutexes = MutexTable(context: shared)
         self.verbosity = verbosity ?? Verbosity(configuration.verbosity)
@@ -167,7 +167,7 @@ extension ServerState {
 
     /// Gives back a grant whose waiter no longer waits for it (it ran out, closed, or the server
     /// is stopping): otherwise it would block everyone until its lease ends.
-    func giveBack(_ wake: Wake<Item>) {
+    func giveBack(_ wake: Wake<HeldItem>) {
         guard case .granted(let token) = wake.outcome else { return }
         switch wake.kind {
         case .generation: _ = leases.unlockgen(wake.key, token: token)

@@ -17,7 +17,7 @@ public final class Worker: EventHandler, @unchecked Sendable {
         /// A new client socket to serve.
         case adopt(descriptor: Int32, tls: Bool = false)
         /// Parked requests of this worker's connections are answered.
-        case wake([Wake<Item>])
+        case wake([Wake<HeldItem>])
         /// Stop: read nothing more, let queued replies drain for up to `drainMilliseconds`, then
         /// close every connection and end the loop.
         case stop(drainMilliseconds: Int)

@@ -65,6 +65,28 @@ public final class OutputBuffer {
         }
     }
 
+    /// Appends `bytes` without copying; libevent calls `cleanup` with `context` once it is done
+    /// with them, and `cleanup` must call ``referenceReleased(_:)`` with their count. For owners
+    /// that are not Swift objects (an item's segment), so a reference costs no allocation.
+    public func appendReference(
+        _ bytes: UnsafeRawBufferPointer, context: UnsafeMutableRawPointer,
+        cleanup: @escaping @convention(c) (UnsafeRawPointer?, Int, UnsafeMutableRawPointer?) -> Void
+    ) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
+        Self.referenced.add(bytes.count, ordering: .relaxed)
+        if evbuffer_add_reference(raw, base, bytes.count, cleanup, context) != 0 {
+            Self.referenced.subtract(bytes.count, ordering: .relaxed)
+            failed = true
+            return false
+        }
+        return true
+    }
+
+    /// Called by an ``appendReference(_:context:cleanup:)`` cleanup with the bytes it released.
+    public static func referenceReleased(_ count: Int) {
+        referenced.subtract(count, ordering: .relaxed)
+    }
+
     /// Makes every later append fail, as an out-of-memory libevent would (`evbuffer_freeze` of the
     /// end): for tests of the failure path.
     func refuseAppends() {

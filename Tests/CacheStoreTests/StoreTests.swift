@@ -183,7 +183,7 @@ struct StoreTests {
         #expect(s.delete("k"))
         #expect(!s.delete("k"))
         #expect(s.get("k") == nil)
-        #expect(s.store.bytesUsed == 0)
+        #expect(s.statistics.bytes == 0)
         for i in 0..<500 { s.set("key\(i)", "value\(i)") }
         #expect(s.statistics.currentItems == 500)
         s.store.removeAll()

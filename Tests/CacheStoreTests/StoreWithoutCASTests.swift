@@ -35,4 +35,13 @@ import Testing
         #expect(s.store(.cas, "k", "w", cas: s.cas("k")!) == .stored)
         #expect(meta.metaStore(s, .append, "k", "2", cas: 99) == .exists)
     }
+
+    @Test func itemsCarryNoCASBytes() {
+        let with = TestStore()
+        let without = TestStore(casEnabled: false)
+        for s in [with, without] { s.set("key", "value") }
+        #expect(with.statistics.bytes - without.statistics.bytes == 8)
+        #expect(without.get("key")?.text == "value")
+        #expect(without.get("key")?.cas == 0)
+    }
 }

@@ -34,7 +34,7 @@ import Testing
                     tokens[name, default: []].append(t)
                 }
             case 3: if let t = tokens[name]?.popLast() { _ = h.leases.unlockgen(key(name), token: t) }
-            case 4: Array(name.utf8).withUnsafeBytes { h.leases.valueStored($0, value: Box("v")) }
+            case 4: Array(name.utf8).withUnsafeBytes { h.leases.valueStored($0, value: { Box("v") }) }
             case 5: Array(name.utf8).withUnsafeBytes { h.leases.endLease($0) }
             case 6: h.leases.connectionClosed(who.requester)
             case 7: _ = h.leases.claimMetaWin(key(name), requester: who.requester, leaseMilliseconds: 40)

@@ -52,7 +52,7 @@ import Testing
         _ = h.lockgen("k", ticket(2))
         _ = h.lockgen("k", ticket(3))
         let fresh = Box("new")
-        Array("k".utf8).withUnsafeBytes { h.leases.valueStored($0, value: fresh) }
+        Array("k".utf8).withUnsafeBytes { h.leases.valueStored($0, value: { fresh }) }
         #expect(h.sink.wakes.count == 2)
         for wake in h.sink.wakes {
             guard case .value(let value) = wake.outcome else { Issue.record("expected a value"); continue }

@@ -16,7 +16,7 @@ import Testing
         #expect(h.statistics.lockgenGen.load(ordering: .relaxed) == 0)
         // The winner's store answers the waiter with the value.
         let value = Box("v")
-        Array("k".utf8).withUnsafeBytes { h.leases.valueStored($0, value: value) }
+        Array("k".utf8).withUnsafeBytes { h.leases.valueStored($0, value: { value }) }
         #expect(h.sink.wakes.count == 1)
         #expect(h.budget.count == 0)
     }

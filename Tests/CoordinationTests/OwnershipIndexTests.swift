@@ -79,7 +79,7 @@ import Testing
             case 2: if let t = tokens[name]?.popLast() { _ = h.mutexes.unlock(key(name), token: t) }
             case 3: if case .generate(let t, _) = h.lockgen(name, who, wait: 30, lease: 50) { tokens["g" + name, default: []].append(t) }
             case 4: if let t = tokens["g" + name]?.popLast() { _ = h.leases.unlockgen(key(name), token: t) }
-            case 5: Array(name.utf8).withUnsafeBytes { h.leases.valueStored($0, value: Box("v")) }
+            case 5: Array(name.utf8).withUnsafeBytes { h.leases.valueStored($0, value: { Box("v") }) }
             case 6: h.leases.connectionClosed(who.requester); h.mutexes.connectionClosed(who.requester)
             case 7: h.clock.advance(Int64.random(in: 0...20, using: &generator))
             default: h.leases.fireTimers(); h.mutexes.fireTimers()
@@ -119,7 +119,7 @@ import Testing
                             if case .generate(let token, _) = h.lockgen(name, who, wait: 20, lease: 50) {
                                 _ = h.leases.setgen(key(name), token: token) { _ in Box("v") }
                             }
-                        case 3: Array(name.utf8).withUnsafeBytes { h.leases.valueStored($0, value: Box("w")) }
+                        case 3: Array(name.utf8).withUnsafeBytes { h.leases.valueStored($0, value: { Box("w") }) }
                         case 4: h.leases.connectionClosed(who.requester); h.mutexes.connectionClosed(who.requester)
                         default: h.clock.advance(1); h.leases.fireTimers(); h.mutexes.fireTimers()
                         }
