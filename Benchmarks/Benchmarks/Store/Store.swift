@@ -46,7 +46,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // A new key on every set, into a cache that is already full: each set links one item and
     // evicts the least recently used one (a cache's steady state; the table never grows).
-    Benchmark("set-new-key-evicting", closure: { (benchmark: Benchmark, keys: NewKeys) in
+    Benchmark("set-new-key-evicting", closure: { (benchmark: Benchmark, keys: NewKeyRequests) in
         var parser = TextParser(limits: keys.layers.limits)
         for _ in benchmark.scaledIterations {
             keys.advance()
@@ -54,33 +54,15 @@ let benchmarks: @Sendable () -> Void = {
             execute(command, keys.input.bytes, keys.layers)
         }
     }, setup: {
-        let keys = NewKeys(layers: ServerLayers(memoryLimit: 4 * 1024 * 1024))
+        let keys = NewKeyRequests(layers: ServerLayers(memoryLimit: 4 * 1024 * 1024))
         // Fill the 4 MiB first (about 40,000 of these items fit), so that evictions are running.
         for _ in 0..<100_000 {
             keys.advance()
             execute(keys.input.firstCommand(), keys.input.bytes, keys.layers)
         }
+        precondition(keys.layers.regions.defaultRegion.store.statistics().evictions > 0, "the store must be full")
         return keys
     })
-}
-
-/// A `set` request whose key is new each time: `new:` and a 12-digit counter, rewritten in place.
-final class NewKeys: @unchecked Sendable {
-    let layers: ServerLayers
-    let input = RequestBuffer("set new:000000000000 0 0 5\r\nhello\r\n")
-    private let key: DecimalField
-    private var next: UInt64 = 0
-
-    init(layers: ServerLayers) {
-        self.layers = layers
-        self.key = input.field(after: "new:", width: 12)
-    }
-
-    /// Writes the next key into the request.
-    func advance() {
-        next += 1
-        key.write(next)
-    }
 }
 
 /// Runs a parsed `get` or `set` against the layers as the server does; returns the number of
