@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "MemcacheProtocol", targets: ["MemcacheProtocol"]),
         .library(name: "CacheStore", targets: ["CacheStore"]),
         .library(name: "Dogpile", targets: ["Dogpile"]),
+        // The lock table, for the in-process benchmarks in Benchmarks/ (their own package).
+        .library(name: "Coordination", targets: ["Coordination"]),
         // The Swift client: memcached commands, lock verbs, a ketama ring and a Region API.
         .library(name: "DogpileClient", targets: ["DogpileClient"]),
         .executable(name: "dogpiled-client-probe", targets: ["dogpiled-client-probe"]),
