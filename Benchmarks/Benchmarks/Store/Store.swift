@@ -75,10 +75,8 @@ func execute(_ command: Command, _ buffer: UnsafeRawBufferPointer, _ layers: Ser
         for keySpan in request.keys(in: buffer) {
             let keyBytes = keySpan.bytes(in: buffer)
             let region = layers.regions.region(for: keyBytes)
-            if let item = region.store.get(keyBytes) {
-                blackHole(item)
-                hits += 1
-            }
+            // As the server does: the reply is written under the shard lock, no reference taken.
+            if region.store.read(keyBytes, { item in blackHole(item.valueLength) }) { hits += 1 }
         }
         return hits
     case .storage(let request):
@@ -89,8 +87,10 @@ func execute(_ command: Command, _ buffer: UnsafeRawBufferPointer, _ layers: Ser
             exptime: layers.clock.expiry(fromProtocol: region.effectiveExptime(request.exptime)),
             value: request.data.bytes(in: buffer))
         guard outcome == .stored, let item else { fatalError("the set was not stored") }
-        // Any store ends a generation lease: with no lease anywhere this is one atomic load.
-        layers.leases.valueStored(keyBytes, value: item)
+        // Any store ends a generation lease: with no lease anywhere this is one atomic load
+        // (and the value for waiters is made only when there are some).
+        layers.leases.valueStored(keyBytes) { HeldItem(item) }
+        item.release()
         return 1
     default:
         fatalError("only get and set are benchmarked here")

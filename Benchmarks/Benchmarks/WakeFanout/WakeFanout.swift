@@ -19,9 +19,9 @@ let benchmarks: @Sendable () -> Void = {
                 thresholds: [.mallocCountTotal: BenchmarkThresholds(absolute: [.p90: 0])]
             ),
             closure: { (benchmark: Benchmark, round: GenerationRound) in
-                guard case .generate(let token, _) = round.lockgen(as: round.holder) else { fatalError("expected GEN") }
+                guard case .generate(let token, _)? = round.lockgen(as: round.holder) else { fatalError("expected GEN") }
                 for connection in 0..<UInt64(waiters) {
-                    guard case .parked = round.lockgen(as: Requester(worker: 1, connection: 100 + connection)) else {
+                    guard case .parked? = round.lockgen(as: Requester(worker: 1, connection: 100 + connection)) else {
                         fatalError("expected the waiter to park")
                     }
                 }

@@ -12,7 +12,7 @@ public final class CountingWakeSink: WakeSink {
     public init() {}
 
     /// Counts the batch; a benchmark reads ``delivered`` to prove every waiter was answered.
-    public func wake(_ wakes: [Wake<Item>]) {
+    public func wake(_ wakes: [Wake<HeldItem>]) {
         delivered.add(wakes.count, ordering: .relaxed)
     }
 }

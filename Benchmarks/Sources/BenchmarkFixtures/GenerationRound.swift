@@ -18,6 +18,8 @@ public final class GenerationRound: @unchecked Sendable {
     private var parser: TextParser
     /// The holder: one connection.
     public let holder = Requester(worker: 0, connection: 1)
+    /// Value bytes the fast path read (so reading them is not optimised away).
+    public private(set) var answeredBytes = 0
     private var sequence: UInt64 = 0
 
     /// A round on `key` (ASCII, without spaces) over `layers`.
@@ -36,22 +38,23 @@ public final class GenerationRound: @unchecked Sendable {
     }
 
     /// Parses the `lockgen` line and decides it for `requester` as the server does: the store
-    /// alone answers a fresh value; anything else goes through the lease table.
-    public func lockgen(as requester: Requester) -> LockgenOutcome<Item> {
+    /// alone answers a fresh value (nil: a HIT written under the shard lock, nothing held);
+    /// anything else goes through the lease table.
+    public func lockgen(as requester: Requester) -> LockgenOutcome<HeldItem>? {
         let buffer = lockgenInput.bytes
         guard case .command(.lockgen(let keySpan, let lease, let wait, _), _) = parser.parse(buffer) else {
             fatalError("the lockgen line did not parse")
         }
         let keyBytes = keySpan.bytes(in: buffer)
         let region = layers.regions.region(for: keyBytes)
-        let (freshness, fresh) = region.store.generationLookup(keyBytes)
-        if freshness == .fresh, let fresh { return .hit(fresh) }
+        if region.store.readIfFresh(keyBytes, { item in answeredBytes &+= item.valueLength }) == .fresh { return nil }
         let outcome = layers.leases.lockgen(
             LockKey(keyBytes), requester: requester, ticket: ticket(for: requester),
             leaseMilliseconds: lease, waitMilliseconds: wait ?? region.lockWaitMilliseconds
         ) {
             let (freshness, item) = region.store.generationLookup(keyBytes)
-            return (GenerationDecision.ValueState(freshness), item)
+            defer { item?.release() }
+            return (GenerationDecision.ValueState(freshness), item.map(HeldItem.init))
         }
         if case .generate = outcome { region.store.markWinTokenSent(keyBytes) }
         return outcome
@@ -68,15 +71,16 @@ public final class GenerationRound: @unchecked Sendable {
         let keyBytes = request.key.bytes(in: buffer)
         let region = layers.regions.region(for: keyBytes)
         var held: Int64?
-        let result = layers.leases.setgen(LockKey(keyBytes), token: request.unique) { lease -> Item? in
+        let result = layers.leases.setgen(LockKey(keyBytes), token: request.unique) { lease -> HeldItem? in
             let (outcome, item) = region.store.storeReturningItem(
                 .set, key: keyBytes, flags: request.flags,
                 exptime: layers.clock.expiry(fromProtocol: region.effectiveExptime(request.exptime)),
                 value: request.data.bytes(in: buffer), keepingOnFailure: true,
                 regenerationMilliseconds: UInt16(clamping: lease.heldMilliseconds))
+            defer { item?.release() }
             guard outcome == .stored else { return nil }
             held = lease.heldMilliseconds
-            return item
+            return item.map(HeldItem.init)
         }
         if let held { region.recordRegeneration(milliseconds: held) }
         return result

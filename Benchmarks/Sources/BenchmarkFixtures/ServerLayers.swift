@@ -9,7 +9,7 @@ public final class ServerLayers: @unchecked Sendable {
     /// The regions (only `default`, as a server started without regions has).
     public let regions: RegionSet
     /// The generation-lease table `lockgen` and `setgen` go through.
-    public let leases: LeaseTable<Item>
+    public let leases: LeaseTable<HeldItem>
     /// Where the lease table's wake-ups go.
     public let sink: CountingWakeSink
     /// The clock the store's items expire on.
@@ -36,7 +36,7 @@ public final class ServerLayers: @unchecked Sendable {
         let sink = CountingWakeSink()
         self.sink = sink
         // Tokens from a fixed start: no state directory, no disk write while measuring.
-        let context = LockTableContext<Item>(
+        let context = LockTableContext<HeldItem>(
             tokens: FencingTokens(start: 1), budget: LockBudget(limit: 1 << 20),
             statistics: CoordinationStatistics(), sink: sink)
         self.leases = LeaseTable(context: context)
