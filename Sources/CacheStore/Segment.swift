@@ -28,6 +28,10 @@ struct Segment: Equatable {
     static let alignment = 1 << 20
     /// The largest shared segment.
     static let maximumSize = alignment
+    /// Items larger than this never share a segment. The server sends values larger than this
+    /// by reference (it copies smaller ones), so a client that stops reading holds only the
+    /// segments of the values it is sent, never a shared one full of other items.
+    static let largestSharedItem = 16 * 1024
     /// Bytes before the first item.
     static let headerSize = 64
 
@@ -39,6 +43,7 @@ struct Segment: Equatable {
         static let staleBytes = 32
         static let memory = 40
         static let solo = 48
+        static let counted = 49
         static let sequence = 56
     }
 
@@ -75,6 +80,7 @@ struct Segment: Equatable {
         segment.reset()
         segment.base.storeBytes(of: Unmanaged.passRetained(memory).toOpaque(), toByteOffset: Offset.memory, as: UnsafeMutableRawPointer.self)
         segment.base.storeBytes(of: solo ? 1 : 0, toByteOffset: Offset.solo, as: UInt8.self)
+        (segment.base + Offset.counted).bindMemory(to: Atomic<UInt8>.self, capacity: 1).initialize(to: Atomic(1))
         segment.newestWrite = 0
         return segment
     }
@@ -102,14 +108,35 @@ struct Segment: Equatable {
         if references.pointee.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 { unmap() }
     }
 
+    private var counted: UnsafeMutablePointer<Atomic<UInt8>> {
+        (base + Offset.counted).assumingMemoryBound(to: Atomic<UInt8>.self)
+    }
+
+    /// Gives back the shard's reference. A segment readers still hold stops counting against
+    /// the store's limit now (as an item a reader held did before segments): what slow readers
+    /// keep must not take the store's room, and is bounded by their output limits instead.
+    func releaseFromShard() {
+        if !isUnshared { uncount() }
+        release()
+    }
+
+    /// Takes the segment out of the store's count, once (the unmap and an early release race).
+    private func uncount() {
+        if counted.pointee.exchange(0, ordering: .acquiringAndReleasing) == 1 {
+            memory.takeUnretainedValue().add(-mappedSize)
+        }
+    }
+
+    private var memory: Unmanaged<MemoryCounter> {
+        Unmanaged<MemoryCounter>.fromOpaque(base.load(fromByteOffset: Offset.memory, as: UnsafeMutableRawPointer.self))
+    }
+
     /// Whether the shard's reference is the only one (compaction may then move bytes).
     var isUnshared: Bool { references.pointee.load(ordering: .acquiring) == 1 }
 
     private func unmap() {
         let size = mappedSize
-        let memory = Unmanaged<MemoryCounter>.fromOpaque(
-            base.load(fromByteOffset: Offset.memory, as: UnsafeMutableRawPointer.self))
-        memory.takeUnretainedValue().add(-size)
+        uncount()
         memory.release()
         munmap(base, size)
     }

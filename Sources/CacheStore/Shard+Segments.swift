@@ -100,6 +100,26 @@ extension Shard {
         return true
     }
 
+    /// Unmaps every segment that holds no linked item (all its items deleted, replaced or
+    /// expired), the open one included: memory won back without losing anything, for a store
+    /// that needs more than compaction can give (a large item, or a segment in another shard).
+    /// Returns whether it released any.
+    func releaseEmptySegments() -> Bool {
+        var released = false
+        segments.removeAll { segment in
+            guard segment.liveBytes == 0 else { return false }
+            segment.releaseFromShard()
+            released = true
+            return true
+        }
+        if let current = open, current.liveBytes == 0, current.used > Segment.headerSize {
+            open = nil
+            current.releaseFromShard()
+            released = true
+        }
+        return released
+    }
+
     /// How recent the items of the segment ``releaseOldest(_:)`` would release are (its
     /// newest item's CAS sequence), nil when the shard has none.
     var oldestSegmentAge: UInt64? { segments.first?.newestWrite ?? open?.newestWrite }
@@ -135,7 +155,7 @@ extension Shard {
             guard item.header.status & Item.Status.linked != 0 else { return }
             evict(item, policy)
         }
-        segment.release()
+        segment.releaseFromShard()
     }
 
     /// Unlinks a live or stale item to make room, counting it as memcached does.
@@ -212,9 +232,9 @@ extension Shard {
 
     /// Drops every segment (after ``removeAll()`` has unlinked the items).
     func releaseSegments() {
-        for segment in segments { segment.release() }
+        for segment in segments { segment.releaseFromShard() }
         segments.removeAll()
-        open?.release()
+        open?.releaseFromShard()
         open = nil
     }
 }

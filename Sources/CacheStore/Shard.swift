@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,13 +21,20 @@ final class Shard {
     var crawlCursor = 0
 
     /// Full segments (and solo ones), oldest first.
-    var segments: [Segment] = []
+    var segments: [Segment] = [] { didSet { publishMappedBytes() } }
     /// The segment new items are appended to.
-    var open: Segment?
-    /// The size of a shared segment.
-    let segmentSize: Int
+    var open: Segment? { didSet { publishMappedBytes() } }
+    /// Bytes of the segments this shard holds, readable without its lock (other shards compare
+    /// it when they rebalance memory between shards).
+    let mappedBytes = Atomic<Int>(0)
+
+    private func publishMappedBytes() {
+        mappedBytes.store(segments.reduce(open?.mappedSize ?? 0) { $0 + $1.mappedSize }, ordering: .relaxed)
+    }
+    /// The size of new shared segments (it follows the store's limit when that changes).
+    private(set) var segmentSize: Int
     /// Items larger than this get a segment of their own.
-    let soloThreshold: Int
+    private(set) var soloThreshold: Int
 
     /// Bytes of the linked items (their sizes in their segments).
     var bytes = 0
@@ -75,7 +84,7 @@ final class Shard {
     init(memory: MemoryCounter, segmentSize: Int, initialBuckets: Int = 256) {
         self.memory = memory
         self.segmentSize = segmentSize
-        self.soloThreshold = segmentSize / 8
+        self.soloThreshold = Self.soloThreshold(segmentSize)
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
         buckets = .allocate(capacity: initialBuckets)
@@ -88,6 +97,17 @@ final class Shard {
         buckets.deallocate()
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
+    }
+
+    /// An eighth of a segment, and never more than ``Segment/largestSharedItem``.
+    static func soloThreshold(_ segmentSize: Int) -> Int {
+        min(segmentSize / 8, Segment.largestSharedItem)
+    }
+
+    /// Makes new shared segments `size` bytes (the store's limit changed). Requires the lock.
+    func useSegments(of size: Int) {
+        segmentSize = size
+        soloThreshold = Self.soloThreshold(size)
     }
 
     @inline(__always) func lock() { pthread_mutex_lock(mutex) }
@@ -196,7 +216,7 @@ final class Shard {
         // item's bytes may be unmapped from here on: nothing below touches them.
         if segment.isSolo, let index = segments.firstIndex(of: segment) {
             segments.remove(at: index)
-            segment.release()
+            segment.releaseFromShard()
         }
     }
 

@@ -19,10 +19,22 @@ public final class Store: @unchecked Sendable {
     public let configuration: StoreConfiguration
     private let memoryBudget: Atomic<Int>
 
-    /// The memory limit in bytes (changeable at run time, e.g. on reload).
+    /// The memory limit in bytes (changeable at run time, e.g. on reload or `cache_memlimit`).
+    /// New segments follow it: a lowered limit makes them smaller, so every shard still has a
+    /// few (the shard count is fixed at start, by the hash).
     public var memoryLimit: Int {
         get { memoryBudget.load(ordering: .relaxed) }
-        set { memoryBudget.store(newValue, ordering: .relaxed) }
+        set {
+            memoryBudget.store(newValue, ordering: .relaxed)
+            // As at start, and small enough for four segments per shard.
+            let fourPerShard = max(4096, Self.powerOfTwoAtMost(newValue / (shards.count * 4)))
+            let size = min(Self.layout(memoryLimit: newValue, maximumShards: shards.count).segmentSize, fourPerShard)
+            for shard in shards {
+                shard.lock()
+                shard.useSegments(of: size)
+                shard.unlock()
+            }
+        }
     }
     private let shards: [Shard]
     /// The shards, for the dump and resize extension.
@@ -49,11 +61,12 @@ public final class Store: @unchecked Sendable {
         self.memoryBudget = Atomic(configuration.memoryLimit)
     }
 
+    static func powerOfTwoAtMost(_ value: Int) -> Int { value < 1 ? 1 : 1 << (Int.bitWidth - 1 - value.leadingZeroBitCount) }
+
     /// The segment size and shard count for a memory limit: segments of a 64th of the limit
     /// (64 KiB to 1 MiB), and shards that each hold about four of them (at most
     /// `maximumShards`), so eviction takes a small slice of the store at a time.
     public static func layout(memoryLimit: Int, maximumShards: Int) -> (segmentSize: Int, shards: Int) {
-        func powerOfTwoAtMost(_ value: Int) -> Int { value < 1 ? 1 : 1 << (Int.bitWidth - 1 - value.leadingZeroBitCount) }
         // A segment never exceeds the limit (a tiny region still stores small items).
         let floor = max(4096, min(64 * 1024, powerOfTwoAtMost(memoryLimit)))
         let segmentSize = min(Segment.maximumSize, max(floor, powerOfTwoAtMost(memoryLimit / 64)))
@@ -319,6 +332,7 @@ public final class Store: @unchecked Sendable {
             guard mapped <= limit else { return nil }
             while true {
                 if let place = shard.allocateSolo(size, limit: limit) { return place }
+                if shard.releaseEmptySegments() || releaseEmptySegments(excluding: shard) { continue }
                 guard configuration.evictionEnabled else { return nil }
                 if shard.releaseOldest(rules) > 0 { continue }
                 if !evictFromOtherShard(excluding: shard, rules) { return nil }
@@ -333,8 +347,12 @@ public final class Store: @unchecked Sendable {
                     compactions += 1
                     continue
                 }
+                if releaseEmptySegments(excluding: shard) { continue }
                 return nil
             }
+            // A shard short of its share (after the limit shrank, or a burst on other shards)
+            // takes a segment from the shard with the most, rather than compacting its own few.
+            if rebalance(towards: shard, limit: limit, rules) { continue }
             // Each compaction frees an eighth of a segment or more; a few always suffice, the
             // bound only guards against a shard whose every segment is held by readers.
             if compactions < 8, shard.reclaim(rules) {
@@ -343,6 +361,37 @@ public final class Store: @unchecked Sendable {
             }
             if !evictFromOtherShard(excluding: shard, rules) { return nil }
         }
+    }
+
+    /// When `shard` holds less than its share of the limit by more than a segment, releases the
+    /// oldest segment of the shard holding the most (if that is over its share and its lock is
+    /// free). Returns whether it did.
+    private func rebalance(towards shard: Shard, limit: Int, _ rules: StalePolicy) -> Bool {
+        let share = limit / shards.count
+        guard shard.mappedBytes.load(ordering: .relaxed) + shard.segmentSize < share else { return false }
+        var richest: Shard?
+        var most = share
+        for other in shards where other !== shard {
+            let bytes = other.mappedBytes.load(ordering: .relaxed)
+            if bytes > most {
+                most = bytes
+                richest = other
+            }
+        }
+        guard let richest, richest.tryLock() else { return false }
+        defer { richest.unlock() }
+        return richest.releaseOldest(rules) > 0
+    }
+
+    /// Unmaps the empty segments of other shards whose lock is free now (see
+    /// ``Shard/releaseEmptySegments()``). Returns whether any went.
+    private func releaseEmptySegments(excluding held: Shard) -> Bool {
+        var released = false
+        for other in shards where other !== held && other.tryLock() {
+            if other.releaseEmptySegments() { released = true }
+            other.unlock()
+        }
+        return released
     }
 
     private func evictFromOtherShard(excluding held: Shard, _ rules: StalePolicy) -> Bool {

@@ -173,4 +173,58 @@ struct SegmentEvictionTests {
         #expect(s.store(.set, "fits", [UInt8](repeating: 1, count: 100 * 1024)) == .stored)
         #expect(s.get("fits")?.value.count == 100 * 1024)
     }
+
+    @Test func loweringTheLimitMakesSegmentsSmallerSoEveryShardKeepsSome() {
+        // 16 shards of 1 MiB segments at 64 MiB; at 8 MiB they would hold 8 segments between
+        // them, so new segments shrink instead.
+        let s = TestStore(memoryLimit: 64 << 20)
+        let kilobyte = [UInt8](repeating: 0x6B, count: 1000)
+        for i in 0..<20_000 { s.store(.set, Self.key(i), kilobyte) }
+        s.store.resize(to: 8 << 20)
+        #expect(s.store.bytesUsed <= 8 << 20)
+        for i in 20_000..<40_000 { #expect(s.store(.set, Self.key(i), kilobyte) == .stored) }
+        #expect(s.store.bytesUsed <= 8 << 20)
+        // memcached 1.6.18 keeps about 7,000 such items in 8 MB.
+        let kept = (30_000..<40_000).filter { s.get(Self.key($0)) != nil }.count
+        #expect(kept > 5_000, "\(kept) of the last 10,000 items kept")
+    }
+
+    @Test func segmentsReadersHoldStopCountingOnceReleased() {
+        let s = TestStore(memoryLimit: Self.limit, shardCount: 1)
+        let perSegment = (Self.segmentSize - 64) / Self.itemSize
+        Self.fill(s, count: 16 * perSegment)
+        // A reader holds one item of each of eight segments (a value being sent, say).
+        let held = (0..<8).compactMap { s.item(Self.key($0 * perSegment)) }
+        #expect(held.count == 8)
+        for i in (16 * perSegment)..<(48 * perSegment) { #expect(s.set(Self.key(i), Self.value) == .stored) }
+        // Held segments were released whole and no longer count: the store still fills its limit.
+        #expect(s.store.bytesUsed <= Self.limit)
+        #expect(s.statistics.currentItems > 14 * perSegment)
+        for (index, item) in held.enumerated() {
+            #expect(item.withKey { Array($0) } == bytes(Self.key(index * perSegment)))
+            item.release()
+        }
+        #expect(s.store.bytesUsed <= Self.limit)
+    }
+
+    @Test func evictionOffEmptySegmentsMakeRoomForLargeItems() {
+        let s = TestStore(memoryLimit: Self.limit, evictionEnabled: false, shardCount: 1)
+        var count = 0
+        while s.set(Self.key(count), Self.value) == .stored { count += 1 }
+        for i in 0..<count { s.delete(Self.key(i)) }
+        // Nothing is linked: the memory of the emptied segments goes to a 100 KB item.
+        #expect(s.store(.set, "large", [UInt8](repeating: 1, count: 100_000)) == .stored)
+        #expect(s.get("large")?.value.count == 100_000)
+    }
+
+    @Test func valuesSentByReferenceLiveInSegmentsOfTheirOwn() {
+        // The server sends values over 16 KiB by reference: such items never share a segment,
+        // so a slow reader holds only its own values.
+        let s = TestStore(memoryLimit: 64 << 20, shardCount: 1)
+        #expect(s.store(.set, "shared", [UInt8](repeating: 1, count: 16 * 1024 - 100)) == .stored)
+        let before = s.store.bytesUsed
+        #expect(s.store(.set, "own", [UInt8](repeating: 1, count: 16 * 1024 + 1)) == .stored)
+        // 27 + 3 + 1 + 3 + 16,385 bytes of item and a 64-byte header, in whole 4 KiB pages.
+        #expect(s.store.bytesUsed - before == 20_480)
+    }
 }
