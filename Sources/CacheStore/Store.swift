@@ -36,13 +36,13 @@ public final class Store: @unchecked Sendable {
             }
         }
     }
-    private let shards: [Shard]
+    let shards: [Shard]
     /// The shards, for the dump and resize extension.
     var shardList: [Shard] { shards }
     private let shardShift: UInt64
-    private let memory = MemoryCounter()
+    let memory = MemoryCounter()
     private let casSequence: CASSequence
-    private let evictionCursor = Atomic<Int>(0)
+    let evictionCursor = Atomic<Int>(0)
     private let staleSeconds: Atomic<UInt32>
     private let softInvalidatedThrough = Atomic<UInt64>(0)
     private let softInvalidations = SoftInvalidations()
@@ -259,151 +259,6 @@ public final class Store: @unchecked Sendable {
             if value.count > 0 { target.copyMemory(from: value) }
         }
         return fresh.map { (.stored, $0) } ?? (.outOfMemory, nil)
-    }
-
-    /// `existing`'s value with `value` added at one end, linked in its place and retained:
-    /// `.notStored` when the result is too large, `.outOfMemory` when there is no room for it.
-    func combine(
-        _ existing: Item, with value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, hash: UInt64,
-        in shard: Shard, _ rules: StalePolicy, prepend: Bool
-    ) -> (outcome: StoreOutcome, item: Item?) {
-        let flags = existing.clientFlags
-        let total = existing.valueLength + value.count
-        guard configuration.itemFits(key.count, flags, total) else { return (.notStored, nil) }
-        // Making room may move or evict the old item: its value is copied out first.
-        let old = existing.withValue { [UInt8]($0) }
-        let fresh = writeAndLink(
-            key: key, hash: hash, in: shard, rules, flags: flags, exptime: existing.header.exptime, valueCount: total
-        ) { target in
-            old.withUnsafeBytes { oldBytes in
-                let (first, second) = prepend ? (value, oldBytes) : (oldBytes, value)
-                if first.count > 0 { UnsafeMutableRawBufferPointer(rebasing: target[0..<first.count]).copyMemory(from: first) }
-                if second.count > 0 { UnsafeMutableRawBufferPointer(rebasing: target[first.count...]).copyMemory(from: second) }
-            }
-        }
-        return fresh.map { (.stored, $0) } ?? (.outOfMemory, nil)
-    }
-
-    /// Writes a new item for `key` into `shard` (whose lock is held), making room first, and
-    /// links it in place of whatever is linked under the key by then (making room may have
-    /// moved or evicted it). The new item gets the next CAS and the status bits `status`, and is
-    /// retained for the caller. Nil when there is no memory for it; with `dropOnFailure` the
-    /// old item is then removed too, as memcached's failed `set` does, so a failed write never
-    /// leaves stale data behind.
-    func writeAndLink(
-        key: UnsafeRawBufferPointer, hash: UInt64, in shard: Shard, _ rules: StalePolicy,
-        flags: UInt32, exptime: UInt32, valueCount: Int, regenerationMilliseconds: UInt16 = 0,
-        status: UInt8 = 0, dropOnFailure: Bool = false, fill: (UnsafeMutableRawBufferPointer) -> Void
-    ) -> Item? {
-        let withCAS = configuration.casEnabled
-        let size = Item.size(keyCount: key.count, valueCount: valueCount, flags: flags,
-                             regenerationMilliseconds: regenerationMilliseconds, withCAS: withCAS)
-        guard let place = allocate(size, in: shard, rules) else {
-            if dropOnFailure, let old = shard.lookup(key, hash: hash) { shard.unlink(old, hash: hash) }
-            return nil
-        }
-        let fresh = Item.write(
-            at: place, key: key, flags: flags, exptime: exptime, valueCount: valueCount,
-            regenerationMilliseconds: regenerationMilliseconds, withCAS: withCAS, fill: fill)
-        if status != 0 { fresh.header.status |= status }
-        if let old = shard.lookup(key, hash: hash) { shard.unlink(old, hash: hash) }
-        // Under -C the item has no CAS field, but the counter still orders writes (which
-        // segment is oldest) as memcached's own counter moves on every store.
-        let sequence = nextCAS()
-        fresh.header.cas = sequence
-        shard.link(fresh, hash: hash, now: rules.now, sequence: sequence)
-        fresh.retain()
-        return fresh
-    }
-
-    /// Room for an item of `size` bytes in `shard` (whose lock is held): in its open segment,
-    /// in a newly mapped one while the limit allows, or won back by compaction in the shard and
-    /// then by releasing other shards' oldest segments. Nil when it cannot be had (memory full
-    /// with evictions off, an item larger than the limit, or a kernel that refuses memory).
-    func allocate(_ size: Int, in shard: Shard, _ rules: StalePolicy) -> UnsafeMutableRawPointer? {
-        let limit = memoryLimit
-        // The limit was lowered at run time: every store gives back segments until it holds.
-        while memory.value > limit && configuration.evictionEnabled {
-            if shard.releaseOldest(rules) > 0 { continue }
-            if !evictFromOtherShard(excluding: shard, rules) { break }
-        }
-        if size > shard.soloThreshold {
-            let mapped = Segment.soloSize(for: size)
-            guard mapped <= limit else { return nil }
-            while true {
-                if let place = shard.allocateSolo(size, limit: limit) { return place }
-                if shard.releaseEmptySegments() || releaseEmptySegments(excluding: shard) { continue }
-                guard configuration.evictionEnabled else { return nil }
-                if shard.releaseOldest(rules) > 0 { continue }
-                if !evictFromOtherShard(excluding: shard, rules) { return nil }
-            }
-        }
-        var compactions = 0
-        while true {
-            if let place = shard.allocateInOpen(size) { return place }
-            if shard.openNewSegment(limit: limit, atLeast: size) { continue }
-            guard configuration.evictionEnabled else {
-                if compactions < 8, shard.reclaimGarbageOnly(rules) {
-                    compactions += 1
-                    continue
-                }
-                if releaseEmptySegments(excluding: shard) { continue }
-                return nil
-            }
-            // A shard short of its share (after the limit shrank, or a burst on other shards)
-            // takes a segment from the shard with the most, rather than compacting its own few.
-            if rebalance(towards: shard, limit: limit, rules) { continue }
-            // Each compaction frees an eighth of a segment or more; a few always suffice, the
-            // bound only guards against a shard whose every segment is held by readers.
-            if compactions < 8, shard.reclaim(rules) {
-                compactions += 1
-                continue
-            }
-            if !evictFromOtherShard(excluding: shard, rules) { return nil }
-        }
-    }
-
-    /// When `shard` holds less than its share of the limit by more than a segment, releases the
-    /// oldest segment of the shard holding the most (if that is over its share and its lock is
-    /// free). Returns whether it did.
-    private func rebalance(towards shard: Shard, limit: Int, _ rules: StalePolicy) -> Bool {
-        let share = limit / shards.count
-        guard shard.mappedBytes.load(ordering: .relaxed) + shard.segmentSize < share else { return false }
-        var richest: Shard?
-        var most = share
-        for other in shards where other !== shard {
-            let bytes = other.mappedBytes.load(ordering: .relaxed)
-            if bytes > most {
-                most = bytes
-                richest = other
-            }
-        }
-        guard let richest, richest.tryLock() else { return false }
-        defer { richest.unlock() }
-        return richest.releaseOldest(rules) > 0
-    }
-
-    /// Unmaps the empty segments of other shards whose lock is free now (see
-    /// ``Shard/releaseEmptySegments()``). Returns whether any went.
-    private func releaseEmptySegments(excluding held: Shard) -> Bool {
-        var released = false
-        for other in shards where other !== held && other.tryLock() {
-            if other.releaseEmptySegments() { released = true }
-            other.unlock()
-        }
-        return released
-    }
-
-    private func evictFromOtherShard(excluding held: Shard, _ rules: StalePolicy) -> Bool {
-        let start = evictionCursor.wrappingAdd(1, ordering: .relaxed).oldValue
-        for step in 0..<shards.count {
-            let other = shards[(start &+ step) & (shards.count - 1)]
-            if other === held || !other.tryLock() { continue }
-            let freed = other.releaseOldest(rules)
-            other.unlock()
-            if freed > 0 { return true }
-        }
-        return false
     }
 
     /// Removes `key`, a stale copy included. Returns whether a live item was removed.
