@@ -112,16 +112,12 @@ public final class Store: @unchecked Sendable {
     /// The live item with `key`, marked read; with `newExptime`, its exptime is updated too
     /// (`gat`, `touch`). Retained for the caller, who releases it once its bytes are sent.
     public func get(_ key: UnsafeRawBufferPointer, newExptime: UInt32? = nil) -> Item? {
-        let hash = KeyHash.hash(key)
-        let shard = shard(for: hash)
-        let rules = policy()
-        shard.lock()
-        defer { shard.unlock() }
-        guard let item = shard.find(key, hash: hash, rules, countingExpired: true).live else { return nil }
-        shard.bump(item, now: rules.now)
-        if let newExptime { item.header.exptime = newExptime }
-        item.retain()
-        return item
+        var found: Item?
+        _ = read(key, newExptime: newExptime) { item in
+            item.retain()
+            found = item
+        }
+        return found
     }
 
     /// Runs `body` on the live item with `key` under its shard's lock, after marking it read
@@ -160,11 +156,7 @@ public final class Store: @unchecked Sendable {
             item.retain()
             if item.header.status & Item.Status.metaStale != 0 { return (.stale, item) }
             shard.bump(item, now: rules.now)
-            if let early, item.header.exptime != 0, EarlyRecompute.shouldRecompute(
-                now: clock.nowMilliseconds(), expiry: Int64(item.header.exptime) * 1000,
-                delta: Int64(item.header.regenerationMilliseconds), beta: early.beta, uniform: early.uniform) {
-                return (.expiring, item)
-            }
+            if let early, isDrawnForRecompute(item, early) { return (.expiring, item) }
             return (.fresh, item)
         case .stale(let item):
             item.retain()
@@ -187,14 +179,19 @@ public final class Store: @unchecked Sendable {
         defer { shard.unlock() }
         guard let item = shard.lookup(key, hash: hash), rules.classify(item) == .live,
               item.header.status & (Item.Status.placeholder | Item.Status.metaStale) == 0 else { return .missing }
-        if let early, item.header.exptime != 0, EarlyRecompute.shouldRecompute(
-            now: clock.nowMilliseconds(), expiry: Int64(item.header.exptime) * 1000,
-            delta: Int64(item.header.regenerationMilliseconds), beta: early.beta, uniform: early.uniform) {
-            return .expiring
-        }
+        if let early, isDrawnForRecompute(item, early) { return .expiring }
         shard.bump(item, now: rules.now)
         onFresh(item)
         return .fresh
+    }
+
+    /// The XFetch test (``EarlyRecompute``) for a fresh item with an exptime, with the item's own
+    /// Δ, on the server clock in ms. Requires the item's shard lock.
+    @inline(__always)
+    private func isDrawnForRecompute(_ item: Item, _ early: EarlyRecomputeDraw) -> Bool {
+        item.header.exptime != 0 && EarlyRecompute.shouldRecompute(
+            now: clock.nowMilliseconds(), expiry: Int64(item.header.exptime) * 1000,
+            delta: Int64(item.header.regenerationMilliseconds), beta: early.beta, uniform: early.uniform)
     }
 
     /// Updates the exptime of a live item (`touch`). Returns whether the key was found.
